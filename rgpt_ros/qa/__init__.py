@@ -1,0 +1,1 @@
+"""Spatial question answering without a model: references, categories, parsing, answers, scoring."""
