@@ -5,4 +5,10 @@ The core (geometry, question answering, models, bags, tracking, reward) is ROS-f
 ``rgpt_ros.msg`` / ``rgpt_ros.srv`` once the package is built with colcon.
 """
 
+import pkgutil
+
+# The colcon build installs the generated rgpt_ros.msg / rgpt_ros.srv next to a copy of this
+# package; extend_path lets a source checkout (pip install -e) find them too, and vice versa.
+__path__ = pkgutil.extend_path(__path__, __name__)
+
 __version__ = "0.1.0"
