@@ -56,15 +56,16 @@ def _rgb(colour: Sequence[float]) -> np.ndarray:
 
 @lru_cache(maxsize=16)
 def wood_texture(seed: int = 0, colour: tuple = (160, 110, 70), texel_m: float = 0.001, size: int = 1024,
-                 ring_period_m: float = 0.012) -> Texture:
-    """Wood grain: distorted rings along one axis, fine fibre streaks and speckle."""
+                 ring_period_m: float = 0.03) -> Texture:
+    """Wood grain: distorted rings along one axis, fibre streaks along the grain and speckle."""
     rng = np.random.default_rng(seed)
     warp = _fractal_noise(rng, size, (4, 8))
-    fibres = _fractal_noise(rng, size, (256, 512))
+    streaks = rng.standard_normal((size, size // 32)).astype(np.float32)
+    fibres = cv2.resize(streaks, (size, size), interpolation=cv2.INTER_LINEAR)
     speckle = rng.standard_normal((size, size)).astype(np.float32)
     rows = np.arange(size, dtype=np.float32)[:, None] * texel_m
     rings = 0.5 + 0.5 * np.sin(2 * np.pi * (rows / ring_period_m + 0.8 * warp))
-    shade = 0.72 + 0.2 * rings + 0.06 * fibres + 0.05 * speckle
+    shade = 0.7 + 0.2 * rings + 0.08 * fibres + 0.05 * speckle
     return Texture(np.clip(shade[..., None] * _rgb(colour), 0, 1).astype(np.float32), texel_m)
 
 
