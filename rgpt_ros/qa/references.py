@@ -102,3 +102,9 @@ def resolve_references(question: str, regions: Sequence[Region]) -> ResolvedQues
         last = match.end()
     pieces.append(question[last:])
     return ResolvedQuestion(original=question, mentions=tuple(mentions), template="".join(pieces))
+
+
+def strip_references(text: str, replacement: str = " ") -> str:
+    """``text`` with every region reference (``<region0>``, ``Region [1]``, ``<mask>``, ``<id>``) replaced,
+    e.g. so that the digits in ``Region [0]`` are not read as numbers."""
+    return _REFERENCE.sub(replacement, text)
