@@ -149,6 +149,11 @@ class BagReader:
     def deserialize(self, raw: bytes | memoryview, msgtype: str) -> Any:
         return self.typestore.deserialize_cdr(raw, msgtype)
 
+    @property
+    def message_count(self) -> int:
+        """Messages the bag's index announces (0 when unknown, e.g. while salvaging)."""
+        return int(self._reader.message_count) if self._reader is not None else 0
+
     def topics(self) -> dict[str, str]:
         """Topic name -> message type."""
         return {c.topic: c.msgtype for c in self.connections}

@@ -61,3 +61,24 @@ def write_frames_bag(frames: Iterable[RGBDFrame], path: str | Path, *, storage: 
             for log_time, conn, msg, msgtype in sorted(logged, key=lambda item: item[0]):
                 out.write(conn, log_time, ts.serialize_cdr(msg, msgtype))
     return Path(path)
+
+
+def write_episode_bag(episode: Any, path: str | Path, storage: str = "sqlite3", rgb_topic: str = RGB_TOPIC,
+                      depth_topic: str = DEPTH_TOPIC, info_topic: str = INFO_TOPIC, *,
+                      regions_topic: Optional[str] = None, **options: Any) -> Path:
+    """Record a generated reaching episode (:mod:`rgpt_ros.synthetic.episodes`) as a camera bag.
+
+    Colour rgb8, depth 16UC1 millimetres lagging the colour stamp by a few ms, CameraInfo.
+    With ``regions_topic`` the first frame's true boxes are stored there as a RegionArray.
+    """
+    first = episode[0]
+    regions = first.regions() if regions_topic else None
+
+    def frames() -> Iterable[RGBDFrame]:
+        yield first.rgbd(with_up=False)
+        for i in range(1, len(episode)):
+            yield episode[i].rgbd(with_up=False)
+
+    extra = {"regions": regions, "regions_topic": regions_topic} if regions_topic else {}
+    return write_frames_bag(frames(), path, storage=storage, rgb_topic=rgb_topic, depth_topic=depth_topic,
+                            info_topic=info_topic, seed=episode.seed, **extra, **options)
