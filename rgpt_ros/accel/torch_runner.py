@@ -1,0 +1,71 @@
+"""PyTorch runtimes: eager, CUDA graphs (one static capture), and ``torch.compile``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Mapping
+
+import torch
+
+from rgpt_ros.accel.parts import ModelPart
+from rgpt_ros.accel.runner import ArrayLike, Runner, RuntimeUnavailableError, as_torch
+
+log = logging.getLogger(__name__)
+
+TORCH_MODES = ("eager", "cuda_graph", "compile")
+
+
+class TorchRunner(Runner):
+    """Run the part's own module.
+
+    mode ``eager``: plain inference; ``cuda_graph``: capture once on static buffers and replay (CUDA only,
+    outputs are copies); ``compile``: ``torch.compile(module, mode=compile_mode, backend=compile_backend)``.
+    """
+
+    def __init__(self, part: ModelPart, mode: str = "eager", *, warmup: int = 3,
+                 compile_mode: str = "max-autotune-no-cudagraphs", compile_backend: str = "inductor"):
+        if mode not in TORCH_MODES:
+            raise ValueError(f"unknown torch mode {mode!r}; expected one of {TORCH_MODES}")
+        super().__init__(part)
+        self.mode = mode
+        self.module = part.module.eval()
+        self.device = part.device
+        self.dtype = part.dtype
+        self.provider = f"torch-{mode.replace('_', '-')}"
+        self._outputs_as_dict = part.outputs_as_dict
+        self._graph: torch.cuda.CUDAGraph | None = None
+        if mode == "cuda_graph":
+            if self.device.type != "cuda":
+                raise RuntimeUnavailableError(f"CUDA graphs need the module on a CUDA device, it is on {self.device}")
+            self._capture(part, warmup)
+        elif mode == "compile":
+            self._call = torch.compile(self.module, mode=None if compile_backend != "inductor" else compile_mode,
+                                       backend=compile_backend)
+            with torch.inference_mode():
+                for _ in range(max(1, warmup)):  # compile now, not on the first real frame
+                    self._call(*part.example_inputs().values())
+        else:
+            self._call = self.module
+
+    def _capture(self, part: ModelPart, warmup: int) -> None:
+        self._static_in = part.example_inputs()
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.inference_mode(), torch.cuda.stream(stream):
+            for _ in range(max(1, warmup)):
+                self.module(*self._static_in.values())
+        torch.cuda.current_stream().wait_stream(stream)
+        self._graph = torch.cuda.CUDAGraph()
+        with torch.inference_mode(), torch.cuda.graph(self._graph):
+            self._static_out = part.outputs_as_dict(self.module(*self._static_in.values()))
+        log.info("captured a CUDA graph for %s", part.name)
+
+    def _run(self, inputs: Mapping[str, ArrayLike]) -> dict[str, torch.Tensor]:
+        if self._graph is not None:
+            for name, buffer in self._static_in.items():
+                buffer.copy_(as_torch(inputs[name], self.device, buffer.dtype))
+            self._graph.replay()
+            return {name: out.clone() for name, out in self._static_out.items()}
+        args = [as_torch(inputs[name], self.device, self.dtype) for name in self.input_names]
+        with torch.inference_mode():
+            return self._outputs_as_dict(self._call(*args))
