@@ -78,3 +78,36 @@ def wait_for(iterable_fn: Callable[[], Iterable], count: int, executor, timeout:
     """Spin until ``iterable_fn()`` has at least ``count`` items; return them."""
     spin_until(executor, lambda: len(list(iterable_fn())) >= count, timeout)
     return list(iterable_fn())
+
+
+def node_process(node: str, prefix: str, **params) -> subprocess.Popen:
+    """Start rgpt_ros node ``node`` in its own process with topics under ``prefix`` and extra parameters."""
+    topics = {
+        "rgb_topic": f"{prefix}/color/image_raw",
+        "depth_topic": f"{prefix}/aligned_depth_to_color/image_raw",
+        "camera_info_topic": f"{prefix}/color/camera_info",
+        "regions_topic": f"{prefix}/regions",
+    }
+    allowed = {"tracker": {"rgb_topic", "regions_topic"}}.get(node, set(topics))
+    merged = {k: v for k, v in topics.items() if k in allowed}
+    merged.update(params)
+    args = ["-m", "rgpt_ros.ros.launcher", node, "--ros-args", "-r", f"__node:={node}_{prefix.strip('/')}"]
+    for key, value in merged.items():
+        args += ["-p", f"{key}:={_param_text(value)}"]
+    return start_process(args)
+
+
+def _param_text(value) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return json.dumps(list(value))
+    return str(value)
+
+
+def topics_for(prefix: str) -> dict[str, str]:
+    """Player topic names matching ``node_process``."""
+    return {"rgb_topic": f"{prefix}/color/image_raw", "depth_topic": f"{prefix}/aligned_depth_to_color/image_raw",
+            "info_topic": f"{prefix}/color/camera_info"}

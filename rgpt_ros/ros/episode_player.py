@@ -1,0 +1,92 @@
+"""Play RGB-D frames over DDS as a RealSense-like camera would (demo, tests, latency benchmark)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+from rclpy.node import Node
+from sensor_msgs.msg import CameraInfo, Image
+from std_msgs.msg import Header
+
+from rgpt_ros.geometry.camera import CameraIntrinsics
+from rgpt_ros.geometry.depth import encode_depth_mm
+from rgpt_ros.ros.conversions import ns_to_stamp, numpy_to_image_msg
+from rgpt_ros.ros.parameters import REALSENSE_DEPTH, REALSENSE_INFO, REALSENSE_RGB
+from rgpt_ros.ros.qos import SENSOR_QOS
+
+
+@dataclass
+class PlayerFrame:
+    """One camera frame to publish: RGB uint8, depth in metres (NaN invalid), intrinsics."""
+
+    rgb: np.ndarray
+    depth_m: Optional[np.ndarray]
+    camera: CameraIntrinsics
+
+
+def camera_info_msg(camera: CameraIntrinsics, header: Header) -> CameraInfo:
+    info = CameraInfo(header=header, width=camera.width, height=camera.height, distortion_model="plumb_bob")
+    info.k = [float(v) for v in camera.k_matrix().reshape(-1)]
+    info.p = [camera.fx, 0.0, camera.cx, 0.0, 0.0, camera.fy, camera.cy, 0.0, 0.0, 0.0, 1.0, 0.0]
+    info.r = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    info.d = [0.0] * 5
+    return info
+
+
+class EpisodePlayer:
+    """Publishes colour (rgb8), depth (16UC1 mm) and camera_info on a node at a fixed rate.
+
+    Messages are built before playback so publishing is what is timed; ``publish_times_ns``
+    records the wall-clock publish time of every colour stamp (for latency measurements).
+    """
+
+    def __init__(self, node: Node, frames: Sequence[PlayerFrame], *, rate_hz: float = 30.0,
+                 rgb_topic: str = REALSENSE_RGB, depth_topic: str = REALSENSE_DEPTH, info_topic: str = REALSENSE_INFO,
+                 frame_id: str = "camera_color_optical_frame", depth_lag_ns: int = 2_000_000,
+                 start_stamp_ns: Optional[int] = None) -> None:
+        self.node = node
+        self.rate_hz = rate_hz
+        self.rgb_pub = node.create_publisher(Image, rgb_topic, SENSOR_QOS)
+        self.depth_pub = node.create_publisher(Image, depth_topic, SENSOR_QOS)
+        self.info_pub = node.create_publisher(CameraInfo, info_topic, SENSOR_QOS)
+        start = start_stamp_ns if start_stamp_ns is not None else time.time_ns()
+        self.stamps_ns: list[int] = []
+        self._messages = []
+        for index, frame in enumerate(frames):
+            stamp = start + int(index * 1e9 / rate_hz)
+            header = Header(stamp=ns_to_stamp(stamp), frame_id=frame_id)
+            depth_header = Header(stamp=ns_to_stamp(stamp + depth_lag_ns), frame_id=frame_id)
+            rgb = numpy_to_image_msg(frame.rgb, "rgb8", header)
+            depth = (numpy_to_image_msg(encode_depth_mm(frame.depth_m), "16UC1", depth_header)
+                     if frame.depth_m is not None else None)
+            self._messages.append((rgb, depth, camera_info_msg(frame.camera, header)))
+            self.stamps_ns.append(stamp)
+        self.publish_times_ns: dict[int, int] = {}
+        self.done = threading.Event()
+
+    def play(self, stop: Optional[threading.Event] = None) -> None:
+        """Publish every frame at the configured rate (blocking; run in a thread)."""
+        period = 1.0 / self.rate_hz
+        next_time = time.perf_counter()
+        for stamp, (rgb, depth, info) in zip(self.stamps_ns, self._messages):
+            if stop is not None and stop.is_set():
+                break
+            delay = next_time - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            self.info_pub.publish(info)
+            if depth is not None:
+                self.depth_pub.publish(depth)
+            self.publish_times_ns[stamp] = time.time_ns()
+            self.rgb_pub.publish(rgb)
+            next_time += period
+        self.done.set()
+
+    def start(self) -> threading.Thread:
+        thread = threading.Thread(target=self.play, name="episode_player", daemon=True)
+        thread.start()
+        return thread

@@ -1,0 +1,89 @@
+"""What the launch files start, as plain data (ROS-free, so it is tested without ``launch_ros``).
+
+``launch/*.launch.py`` only turn these plans into ``launch_ros`` Node actions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rgpt_ros.ros.parameters import REALSENSE_DEPTH, REALSENSE_INFO, REALSENSE_RGB
+
+ESTIMATED_DEPTH_TOPIC = "/rgpt/depth/image"
+
+
+@dataclass(frozen=True)
+class NodePlan:
+    """One node to start: executable (see CMakeLists / launcher.NODES), node name, parameter overrides."""
+
+    executable: str
+    name: str
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+REWARD_ARGUMENTS: dict[str, tuple[str, str]] = {
+    "rgb_topic": (REALSENSE_RGB, "colour image topic"),
+    "depth_topic": (REALSENSE_DEPTH, "depth aligned to colour (16UC1 mm or 32FC1 m)"),
+    "camera_info_topic": (REALSENSE_INFO, "CameraInfo of the colour camera"),
+    "regions": ("", "initial regions 'id:x1,y1,x2,y2;id2:...' in pixels; empty = set later via ~/set_regions"),
+    "pair": ("fingertip,cube", "the two region ids whose distance drives the reward"),
+    "metric": ("closest", "distance metric: closest | centroid | mean_nn"),
+    "backend": ("geometric", "spatial-question engine: geometric | spatialrgpt"),
+    "checkpoint": ("", "SpatialRGPT checkpoint folder or hub id (backend spatialrgpt)"),
+    "debug_image": ("false", "publish debug images with regions and distance drawn"),
+    "use_depth_estimation": ("false", "estimate depth from colour with Depth Anything (RGB-only cameras)"),
+    "depth_model": ("", "Depth Anything checkpoint folder or hub id (a metric model gives metric rewards)"),
+    "config": ("", "parameter file; empty = the package's config/reward.yaml"),
+}
+
+SPATIAL_QA_ARGUMENTS: dict[str, tuple[str, str]] = {
+    "rgb_topic": (REALSENSE_RGB, "colour image topic"),
+    "depth_topic": (REALSENSE_DEPTH, "depth aligned to colour"),
+    "camera_info_topic": (REALSENSE_INFO, "CameraInfo of the colour camera"),
+    "regions_topic": ("/rgpt/regions", "RegionArray of tracked regions (optional)"),
+    "backend": ("geometric", "default engine: geometric | spatialrgpt"),
+    "checkpoint": ("", "SpatialRGPT checkpoint folder or hub id (backend spatialrgpt)"),
+    "device": ("auto", "torch device for the model"),
+    "config": ("", "parameter file; empty = the package's config/reward.yaml"),
+}
+
+
+def _truthy(text: str) -> bool:
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _with_defaults(args: dict[str, str], table: dict[str, tuple[str, str]]) -> dict[str, str]:
+    unknown = set(args) - set(table)
+    if unknown:
+        raise ValueError(f"unknown launch argument(s) {sorted(unknown)}; known: {sorted(table)}")
+    return {name: args.get(name, default) for name, (default, _) in table.items()}
+
+
+def reward_nodes(args: dict[str, str]) -> list[NodePlan]:
+    """Nodes of ``reward.launch.py`` for the given launch arguments."""
+    arg = _with_defaults(args, REWARD_ARGUMENTS)
+    debug = _truthy(arg["debug_image"])
+    estimate = _truthy(arg["use_depth_estimation"])
+    depth_topic = ESTIMATED_DEPTH_TOPIC if estimate else arg["depth_topic"]
+    camera = {"rgb_topic": arg["rgb_topic"], "depth_topic": depth_topic, "camera_info_topic": arg["camera_info_topic"]}
+    tracker: dict[str, Any] = {"rgb_topic": arg["rgb_topic"], "debug_image": debug}
+    specs = [spec.strip() for spec in arg["regions"].split(";") if spec.strip()]
+    if specs:
+        tracker["regions"] = specs
+    plans = [
+        NodePlan("tracker", "rgpt_tracker", tracker),
+        NodePlan("reward", "rgpt_reward", dict(camera, pair=[p.strip() for p in arg["pair"].split(",")],
+                                                metric=arg["metric"], debug_image=debug)),
+        NodePlan("spatial_qa", "rgpt_spatial_qa", dict(camera, backend=arg["backend"], checkpoint=arg["checkpoint"])),
+    ]
+    if estimate:
+        plans.append(NodePlan("depth", "rgpt_depth", {"rgb_topic": arg["rgb_topic"], "depth_topic": depth_topic,
+                                                      "model": arg["depth_model"]}))
+    return plans
+
+
+def spatial_qa_nodes(args: dict[str, str]) -> list[NodePlan]:
+    """Nodes of ``spatial_qa.launch.py`` for the given launch arguments."""
+    arg = _with_defaults(args, SPATIAL_QA_ARGUMENTS)
+    return [NodePlan("spatial_qa", "rgpt_spatial_qa", {k: v for k, v in arg.items() if k != "config"})]

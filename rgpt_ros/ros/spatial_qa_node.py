@@ -1,0 +1,127 @@
+"""spatial_qa node: answers rgpt_ros/srv/SpatialQuery on the latest or a requested frame.
+
+Image callbacks only store matched messages in a short buffer (old frames are dropped, never
+queued); decoding and answering happen in the service callback, in its own callback group, so a
+slow engine never blocks the camera subscriptions under a MultiThreadedExecutor.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.node import Node
+
+from rgpt_ros.engines import SpatialEngine, make_engine
+from rgpt_ros.frame_buffer import FrameBuffer, FrameLookupError
+from rgpt_ros.geometry.regions import RegionError
+from rgpt_ros.msg import RegionArray
+from rgpt_ros.ros.conversions import make_frame, ns_to_stamp, region_from_msg, stamp_to_ns
+from rgpt_ros.ros.node_base import declare_and_validate, up_vector_or_none
+from rgpt_ros.ros.parameters import SPATIAL_QA_PARAMS, ParameterError
+from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS
+from rgpt_ros.ros.rgbd_input import DEPTH, INFO, RGB, RGBDInput
+from rgpt_ros.srv import SpatialQuery
+from rgpt_ros.sync import MatchedSet
+
+
+@dataclass
+class _BufferedFrame:
+    rgb: Any
+    depth: Any
+    info: Any
+
+
+class SpatialQANode(Node):
+    """Serves spatial questions with the geometric engine (default) or the SpatialRGPT model."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("rgpt_spatial_qa", **kwargs)
+        self.params = declare_and_validate(self, SPATIAL_QA_PARAMS)
+        self.frames: FrameBuffer[_BufferedFrame] = FrameBuffer(self.params["buffer_size"])
+        self.region_arrays: FrameBuffer[RegionArray] = FrameBuffer(self.params["buffer_size"])
+        self._engines: dict[str, SpatialEngine] = {}
+        self._engine_lock = threading.Lock()
+        sensors = MutuallyExclusiveCallbackGroup()
+        self.input = RGBDInput(self, self.params, self._on_frame, with_regions=False, callback_group=sensors)
+        self.create_subscription(RegionArray, self.params["regions_topic"], self._on_regions, RELIABLE_OUTPUT_QOS,
+                                 callback_group=sensors)
+        self.service = self.create_service(SpatialQuery, self.params["service_name"], self._on_query,
+                                           callback_group=MutuallyExclusiveCallbackGroup())
+        if self.params["backend"] == "spatialrgpt":
+            self._engine("spatialrgpt")  # load the model at start-up, not on the first question
+        self.get_logger().info(f"serving {self.params['service_name']} (default backend {self.params['backend']})")
+
+    # -- inputs -------------------------------------------------------------------------------
+    def _on_frame(self, matched: MatchedSet) -> None:
+        self.frames.add(matched.stamp_ns, _BufferedFrame(matched[RGB], matched[DEPTH], matched[INFO]))
+
+    def _on_regions(self, msg: RegionArray) -> None:
+        self.region_arrays.add(stamp_to_ns(msg.header.stamp), msg)
+
+    # -- service ------------------------------------------------------------------------------
+    def _engine(self, backend: str) -> SpatialEngine:
+        with self._engine_lock:
+            if backend not in self._engines:
+                options: dict[str, Any] = {}
+                if backend == "geometric":
+                    options["up"] = up_vector_or_none(self.params["up_vector"])
+                elif backend == "spatialrgpt":
+                    if not self.params["checkpoint"]:
+                        raise ParameterError("backend 'spatialrgpt' needs the 'checkpoint' parameter "
+                                             "(a checkpoint folder or hub id)")
+                    options.update(checkpoint=self.params["checkpoint"], device=self.params["device"],
+                                   max_new_tokens=self.params["max_new_tokens"])
+                self._engines[backend] = make_engine(backend, **options)
+            return self._engines[backend]
+
+    def _on_query(self, request: SpatialQuery.Request, response: SpatialQuery.Response) -> SpatialQuery.Response:
+        response.value = math.nan
+        try:
+            answer, stamp_ns = self._answer(request)
+        except (FrameLookupError, RegionError, ValueError) as exc:
+            response.success, response.message = False, str(exc)
+            self.get_logger().warning(f"query {request.question!r} failed: {exc}")
+            return response
+        response.success = answer.success
+        response.message = answer.message
+        response.answer = answer.text
+        response.value = float(answer.value) if answer.value is not None else math.nan
+        response.unit = answer.unit
+        response.category = answer.category or ""
+        response.frame_stamp = ns_to_stamp(stamp_ns)
+        return response
+
+    def _answer(self, request: SpatialQuery.Request):
+        if not request.question.strip():
+            raise ValueError("empty question")
+        backend = request.backend or self.params["backend"]
+        engine = self._engine(backend)
+        tolerance = int(self.params["stamp_tolerance_s"] * 1e9)
+        stamp_ns, buffered = self.frames.get(stamp_to_ns(request.stamp), tolerance)
+        frame = make_frame(buffered.rgb, buffered.depth, buffered.info, depth_scale=self.params["depth_scale"],
+                           up=up_vector_or_none(self.params["up_vector"]), min_depth=self.params["min_depth_m"],
+                           max_depth=self.params["max_depth_m"])
+        regions = self._regions_for(request, stamp_ns, frame.height, frame.width, tolerance)
+        return engine.answer(frame, regions, request.question), stamp_ns
+
+    def _regions_for(self, request: SpatialQuery.Request, stamp_ns: int, height: int, width: int,
+                     tolerance: int) -> list:
+        messages = list(request.regions)
+        if not messages:
+            try:
+                _, array = self.region_arrays.nearest(stamp_ns, tolerance)
+            except FrameLookupError:
+                try:
+                    _, array = self.region_arrays.latest()
+                except FrameLookupError:
+                    raise FrameLookupError("no regions in the request and none tracked yet "
+                                           f"(nothing on {self.params['regions_topic']})") from None
+            messages = list(array.regions)
+            lost = [m.id for m in messages if not m.tracked]
+            if lost:
+                raise RegionError(f"region(s) {lost} are not tracked in this frame")
+        return [region_from_msg(m, height, width) for m in messages]
