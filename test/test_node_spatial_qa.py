@@ -66,7 +66,9 @@ def test_spatial_query_service_answers_and_reports_errors(ros_context):
         assert probe.success, probe.message
         assert probe.unit == "m" and probe.category
         last = frames[-1]
-        assert abs(probe.value - last.distance) < 0.03, (probe.value, last.distance, probe.answer)
+        # distance_data is the reference's mean nearest-neighbour distance: between the closest-surface
+        # and the centroid distance of the true geometry.
+        assert last.distance - 0.01 <= probe.value <= last.centroid_distance + 0.02, (probe.value, probe.answer)
         assert "fingertip" in probe.answer and "cube" in probe.answer
         assert probe.frame_stamp.sec > 0
 
