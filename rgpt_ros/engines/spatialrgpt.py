@@ -79,7 +79,8 @@ class SpatialRGPTEngine:
         if model is None:
             if checkpoint is None:
                 raise ValueError("spatialrgpt engine: pass checkpoint= (folder or hub id) or model=")
-            device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+            if device in (None, "", "auto"):
+                device = "cuda" if torch.cuda.is_available() else "cpu"
             model = SpatialRGPTForCausalLM.from_pretrained(checkpoint, device=device, dtype=parse_dtype(dtype, device),
                                                            local_files_only=local_files_only)
         self.model = model
@@ -125,10 +126,10 @@ class SpatialRGPTEngine:
         return frame.rgb, "rgb"
 
     def encode(self, frame: RGBDFrame, regions: Sequence[Region]) -> _EncodedFrame:
-        """Encode (cached for the same frame object and the same region objects)."""
+        """Encode the frame with all regions (cached for the same frame object and equal regions)."""
         cached = self._cached
-        if cached is not None and cached.frame is frame and len(cached.regions) == len(regions) \
-                and all(a is b for a, b in zip(cached.regions, regions)):
+        if cached is not None and cached.frame is frame and \
+                [_region_key(r) for r in cached.regions] == [_region_key(r) for r in regions]:
             return cached
         height, width = frame.height, frame.width
         masks = np.zeros((len(regions), MODEL_IMAGE_SIZE, MODEL_IMAGE_SIZE), dtype=np.float32)
@@ -156,19 +157,27 @@ class SpatialRGPTEngine:
         bad = sorted({i for i in prompt.mentions if i in encoded.region_errors})
         if bad:
             return _refuse("; ".join(encoded.region_errors[i] for i in bad))
-        category = _category(question, regions)
         ids = tokenize_with_image(build_prompt(prompt.text), self.model.tokenizer)
         embeds = self.model.prompt_embeds(ids, encoded.encoding, prompt.mentions)
         tokens = self.generator.generate(embeds)
         raw = self.model.tokenizer.decode(tokens, skip_special_tokens=True).strip()
-        order = prompt.resolved.distinct
-        bench = is_bench_style(question)
-        text = map_answer_regions(raw, order, regions, bench)
-        answer = SpatialAnswer(True, text, category=category, source="spatialrgpt",
-                               details={"raw_answer": raw, "tokens": len(tokens), "prompt_tokens": int(embeds.shape[1]),
-                                        "depth_source": encoded.depth_kind})
-        _fill_values(answer, raw, category, order, regions, bench)
+        answer = interpret_answer(raw, question, regions)
+        answer.details.update({"tokens": len(tokens), "prompt_tokens": int(embeds.shape[1]),
+                               "depth_source": encoded.depth_kind})
         return answer
+
+
+def interpret_answer(raw: str, question: str, regions: Sequence[Region]) -> SpatialAnswer:
+    """A model answer as a SpatialAnswer: ``Region [k]`` renamed to the user's regions (k = k-th distinct region
+    of the question), category from the question, value/unit, yes or choice read with the shared parsers."""
+    resolved = expand_regions(question, regions).resolved
+    order = resolved.distinct
+    bench = is_bench_style(question)
+    category = _category(question, regions)
+    answer = SpatialAnswer(True, map_answer_regions(raw, order, regions, bench), category=category,
+                           source="spatialrgpt", details={"raw_answer": raw})
+    _fill_values(answer, raw, category, order, regions, bench)
+    return answer
 
 
 def _category(question: str, regions: Sequence[Region]) -> Optional[str]:
@@ -204,6 +213,15 @@ def _fill_values(answer: SpatialAnswer, raw: str, category: Optional[str], order
         metres = parse_length(raw)
         if metres is not None:
             answer.value, answer.unit = metres, "m"
+
+
+def _region_key(region: Region) -> tuple:
+    """Content identity of a region (so equal regions rebuilt per question reuse the frame encoding)."""
+    if region.mask is not None:
+        mask = np.asarray(region.mask)
+        return region.id, "mask", mask.shape, hash(np.ascontiguousarray(mask).tobytes())
+    shape = region.box if region.box is not None else region.rle if region.rle is not None else region.polygon
+    return region.id, region.kind, repr(shape)
 
 
 def _as_depth_function(estimator: Any, device: str) -> Optional[Callable[[np.ndarray], tuple[Optional[np.ndarray], bool]]]:

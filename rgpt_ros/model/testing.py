@@ -76,3 +76,16 @@ def tiny_model(seed: int = 0, *, enable_depth: bool = True) -> SpatialRGPTForCau
 def write_tiny_checkpoint(path: str | os.PathLike, seed: int = 0, *, enable_depth: bool = True) -> Path:
     """Write a tiny random SpatialRGPT checkpoint folder in the reference layout; returns its path."""
     return tiny_model(seed, enable_depth=enable_depth).save_pretrained(Path(path))
+
+
+def full_size_config(vocab_size: int = 128259) -> SpatialRGPTConfig:
+    """The published model's shapes (SigLIP so400m-patch14-384 + Llama-3-8B, vocab 128256 + [PAD], <mask>, <depth>).
+
+    For layout checks on the meta device and benchmarks with random weights; real loads read the checkpoint.
+    """
+    vision = SiglipVisionConfig(hidden_size=1152, intermediate_size=4304, num_hidden_layers=27, num_attention_heads=16,
+                                image_size=384, patch_size=14, layer_norm_eps=1e-6)
+    llm = LlamaConfig(vocab_size=vocab_size, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32,
+                      num_attention_heads=32, num_key_value_heads=8, max_position_embeddings=8192, rms_norm_eps=1e-5,
+                      rope_theta=500000.0, tie_word_embeddings=False, bos_token_id=128000, eos_token_id=128009)
+    return SpatialRGPTConfig.from_components(llm, vision)
