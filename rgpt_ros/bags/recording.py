@@ -33,8 +33,8 @@ def write_frames_bag(frames: Iterable[RGBDFrame], path: str | Path, *, storage: 
 
     Depth carries a header stamp a few ms after the colour image (uniform in ``depth_lag_ms``,
     like a real driver), CameraInfo shares the colour stamp, and every message is logged
-    ``transport_ms`` (+-1 ms jitter) after its stamp. With ``regions`` a RegionArray on
-    ``regions_topic`` is logged just before the first frame.
+    ``transport_ms`` (+-1 ms jitter) after its stamp; frames without a ``frame_id`` get ``frame_id``.
+    With ``regions`` a RegionArray on ``regions_topic`` is logged just before the first frame.
     """
     ts = rgpt_typestore()
     rng = np.random.default_rng(seed)
@@ -45,16 +45,17 @@ def write_frames_bag(frames: Iterable[RGBDFrame], path: str | Path, *, storage: 
         conn_regions = out.add_topic(regions_topic, REGION_ARRAY, ts) if regions else None
         for index, frame in enumerate(frames):
             stamp = int(frame.stamp_ns)
+            fid = frame.frame_id or frame_id
             depth_stamp = stamp + int(rng.uniform(*depth_lag_ms) * MS)
             if index == 0 and conn_regions is not None:
-                msg = region_array_msg(ts, regions, stamp, frame_id, frame.height, frame.width)
+                msg = region_array_msg(ts, regions, stamp, fid, frame.height, frame.width)
                 out.write(conn_regions, stamp, ts.serialize_cdr(msg, REGION_ARRAY))
             rgb = frame.rgb[..., ::-1] if rgb_encoding == "bgr8" else frame.rgb
             depth = encode_depth_mm(frame.depth) if depth_encoding == "16UC1" else frame.depth.astype(np.float32)
             pending: list[tuple[int, Any, Any, str]] = [
-                (stamp, conn_rgb, image_msg(ts, np.ascontiguousarray(rgb), rgb_encoding, stamp, frame_id), IMAGE),
-                (stamp, conn_info, camera_info_msg(ts, frame.camera, stamp, frame_id), CAMERA_INFO),
-                (depth_stamp, conn_depth, image_msg(ts, depth, depth_encoding, depth_stamp, frame_id), IMAGE),
+                (stamp, conn_rgb, image_msg(ts, np.ascontiguousarray(rgb), rgb_encoding, stamp, fid), IMAGE),
+                (stamp, conn_info, camera_info_msg(ts, frame.camera, stamp, fid), CAMERA_INFO),
+                (depth_stamp, conn_depth, image_msg(ts, depth, depth_encoding, depth_stamp, fid), IMAGE),
             ]
             logged = [(header_stamp + int((transport_ms + rng.uniform(-1.0, 1.0)) * MS), conn, msg, msgtype)
                       for header_stamp, conn, msg, msgtype in pending]

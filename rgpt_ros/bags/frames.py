@@ -1,0 +1,49 @@
+"""Bag messages -> synchronised RGB-D sets (via :mod:`rgpt_ros.sync`) and the reward pipeline hookup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from rgpt_ros.bags.topics import BagTopics
+from rgpt_ros.sync import ApproximateTimeSynchronizer
+
+DEFAULT_SLOP_S = 0.02
+DEFAULT_QUEUE = 10
+
+
+@dataclass(frozen=True)
+class SyncedMessages:
+    """Colour, depth and CameraInfo messages that belong together."""
+
+    rgb: Any
+    depth: Any
+    info: Any
+
+
+class FrameAssembler:
+    """Feeds deserialised bag messages to the shared approximate-time synchroniser.
+
+    Colour and depth are matched on their header stamps within ``slop`` seconds; CameraInfo is a
+    static stream (its latest value joins every set). Each emitted set comes with the log time at
+    which it became complete (the latest log time of its messages), used for the output topics.
+    """
+
+    def __init__(self, topics: BagTopics, slop: float = DEFAULT_SLOP_S, queue_size: int = DEFAULT_QUEUE) -> None:
+        self.by_topic = {topics.rgb: "rgb", topics.depth: "depth", topics.info: "info"}
+        self.topics = frozenset(self.by_topic)
+        self.sync = ApproximateTimeSynchronizer(["rgb", "depth"], queue_size=queue_size, slop=slop,
+                                                static=["info"])
+
+    def add(self, topic: str, log_time: int, msg: Any) -> list[tuple[SyncedMessages, int]]:
+        name = self.by_topic[topic]
+        stamp = 0 if name == "info" else msg.header.stamp
+        out = []
+        for match in self.sync.add(name, stamp, (log_time, msg)):
+            (t_rgb, rgb), (t_depth, depth), (t_info, info) = match["rgb"], match["depth"], match["info"]
+            out.append((SyncedMessages(rgb, depth, info), max(t_rgb, t_depth, t_info)))
+        return out
+
+    @property
+    def dropped(self) -> dict[str, int]:
+        return dict(self.sync.dropped)
