@@ -9,11 +9,23 @@ import numpy as np
 from rgpt_ros.geometry.pointcloud import RegionCloud
 
 DISTANCE_METRICS = ("closest", "centroid", "mean_nn")
+MAX_QUERY_POINTS = 400  # nearest-neighbour queries use a deterministic subsample of each cloud (trees keep all)
+
+
+def _query_points(cloud: RegionCloud) -> np.ndarray:
+    points = cloud.points
+    if len(points) <= MAX_QUERY_POINTS:
+        return points
+    return points[np.linspace(0, len(points) - 1, MAX_QUERY_POINTS).astype(np.int64)]
 
 
 def nearest_neighbour_distances(a: RegionCloud, b: RegionCloud) -> tuple[np.ndarray, np.ndarray]:
-    """Distances from each point of a to its nearest point of b, and from b to a."""
-    return b.tree.query(a.points, k=1)[0], a.tree.query(b.points, k=1)[0]
+    """Nearest-neighbour distances from (a subsample of) a's points to b, and from b's to a (KD-trees; cached per pair)."""
+    cached = a._nn.get(id(b))
+    if cached is None or cached[0] is not b:
+        cached = (b, b.tree.query(_query_points(a), k=1)[0], a.tree.query(_query_points(b), k=1)[0])
+        a._nn[id(b)] = cached
+    return cached[1], cached[2]
 
 
 def distance(a: RegionCloud, b: RegionCloud, metric: str = "mean_nn", percentile: float = 2.0) -> float:

@@ -24,7 +24,9 @@ class EmptyCloudError(RegionError):
 class CloudOptions:
     """How region clouds are cleaned.
 
-    erode_px:        pixels removed at the mask border and around depth discontinuities (flying pixels).
+    edge_px:         pixels removed around depth discontinuities (flying/mixed pixels) beyond the two pixels
+                     of each jump itself; < 0 disables the edge test.
+    erode_px:        pixels removed at the mask border (for loose masks; bench masks are tight, so 0).
     edge_rel:        a depth jump larger than ``edge_rel * depth + edge_abs`` between neighbours is an edge.
     outlier_k:       MAD multiplier for the distance-to-median outlier test (<= 0 disables it).
     largest_cluster: keep only the largest Euclidean cluster (slower; for masks leaking onto background).
@@ -32,12 +34,13 @@ class CloudOptions:
     min_points:      fewer kept points than this -> EmptyCloudError.
     """
 
-    erode_px: int = 2
+    edge_px: int = 0
+    erode_px: int = 0
     edge_rel: float = 0.04
     edge_abs: float = 0.02
     outlier_k: float = 3.0
     largest_cluster: bool = False
-    max_points: int = 1200
+    max_points: int = 800
     min_points: int = 10
 
 
@@ -63,6 +66,7 @@ class RegionCloud:
     nearest: np.ndarray
     confidence: float
     _tree: Optional[cKDTree] = field(default=None, repr=False, compare=False)
+    _nn: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def extents(self) -> np.ndarray:
@@ -142,23 +146,30 @@ def region_cloud(depth: np.ndarray, camera: CameraIntrinsics, mask: np.ndarray,
 
 
 def _interior(valid: np.ndarray, mask: np.ndarray, depth: np.ndarray, options: CloudOptions) -> np.ndarray:
-    """Valid pixels away from the mask border and from depth discontinuities."""
-    if options.erode_px <= 0:
-        return valid
-    filled = np.where(valid, depth, 0.0).astype(np.float32)
-    jump = np.zeros(depth.shape, dtype=bool)
-    tol = options.edge_rel * filled + options.edge_abs
-    dx = np.abs(np.diff(filled, axis=1)) > np.minimum(tol[:, 1:], tol[:, :-1])
-    dy = np.abs(np.diff(filled, axis=0)) > np.minimum(tol[1:, :], tol[:-1, :])
-    jump[:, 1:] |= dx
-    jump[:, :-1] |= dx
-    jump[1:, :] |= dy
-    jump[:-1, :] |= dy
-    kernel = np.ones((2 * options.erode_px + 1, 2 * options.erode_px + 1), np.uint8)
-    near_edge = cv2.dilate(jump.astype(np.uint8), kernel) > 0
-    inner = cv2.erode(np.pad(mask, options.erode_px, constant_values=False).astype(np.uint8), kernel)
-    inner = inner[options.erode_px:-options.erode_px, options.erode_px:-options.erode_px] > 0
-    return valid & inner & ~near_edge
+    """Valid pixels away from depth discontinuities and (optionally) from the mask border."""
+    keep = valid
+    if options.edge_px >= 0:
+        filled = np.where(valid, depth, 0.0).astype(np.float32)
+        jump = np.zeros(depth.shape, dtype=bool)
+        tol = options.edge_rel * filled + options.edge_abs
+        dx = np.abs(np.diff(filled, axis=1)) > np.minimum(tol[:, 1:], tol[:, :-1])
+        dy = np.abs(np.diff(filled, axis=0)) > np.minimum(tol[1:, :], tol[:-1, :])
+        jump[:, 1:] |= dx
+        jump[:, :-1] |= dx
+        jump[1:, :] |= dy
+        jump[:-1, :] |= dy
+        if options.edge_px > 0:
+            jump = cv2.dilate(jump.astype(np.uint8), _square(options.edge_px)) > 0
+        keep = keep & ~jump
+    if options.erode_px > 0:
+        e = options.erode_px
+        inner = cv2.erode(np.pad(mask, e, constant_values=False).astype(np.uint8), _square(e))[e:-e, e:-e] > 0
+        keep = keep & inner
+    return keep
+
+
+def _square(radius: int) -> np.ndarray:
+    return np.ones((2 * radius + 1, 2 * radius + 1), np.uint8)
 
 
 def _remove_outliers(points: np.ndarray, k: float) -> np.ndarray:
