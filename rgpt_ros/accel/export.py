@@ -17,54 +17,82 @@ from rgpt_ros.accel.parts import ModelPart, dtype_name
 log = logging.getLogger(__name__)
 
 MIN_OPSET = 17
-DEFAULT_OPSET = 17
+DEFAULT_OPSET = 18
+EXPORTERS = ("auto", "dynamo", "legacy")
+EXTERNAL_DATA_BYTES = 1_500_000_000  # weights beyond this go to a side file (ONNX protobufs stop at 2 GB)
 
 
 class ExportError(RuntimeError):
     """ONNX export or its check failed."""
 
 
+def dynamo_exporter_available() -> bool:
+    """True when ``onnxscript`` imports (the ``torch.export``-based exporter needs it)."""
+    try:
+        import onnxscript  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _export(module: torch.nn.Module, args: tuple, path: Path, part: ModelPart, opset: int, exporter: str,
+            external: bool) -> None:
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer / deprecation chatter: shapes are static by design
+        if exporter == "dynamo":
+            torch.onnx.export(module, args, str(path), input_names=list(part.input_names),
+                              output_names=list(part.output_names), opset_version=opset, dynamo=True,
+                              external_data=external, optimize=True, verbose=False)
+        else:
+            torch.onnx.export(module, args, str(path), input_names=list(part.input_names),
+                              output_names=list(part.output_names), opset_version=opset, do_constant_folding=True,
+                              dynamo=False)
+
+
 def export_onnx(part: ModelPart, path: Path | str, *, opset: int = DEFAULT_OPSET,
-                dtype: Optional[torch.dtype] = None) -> Path:
+                dtype: Optional[torch.dtype] = None, exporter: str = "auto") -> Path:
     """Export ``part`` to ``path`` with every input shape fixed; returns the path.
 
+    ``exporter``: ``dynamo`` (``torch.export``; handles shape arithmetic in Python, needs onnxscript),
+    ``legacy`` (TorchScript tracing) or ``auto`` (dynamo when onnxscript imports, else legacy).
     ``dtype`` (e.g. ``torch.float16`` for strongly typed TensorRT 11 builds) exports a converted copy; the
-    part's own module is left untouched. A ``<path>.json`` sidecar records names, shapes and fingerprint.
+    part's own module is left untouched. A ``<path>.json`` sidecar, written last, marks a complete export.
     """
     if opset < MIN_OPSET:
         raise ValueError(f"opset {opset} is too old: LayerNormalization and friends need opset >= {MIN_OPSET}")
+    if exporter not in EXPORTERS:
+        raise ValueError(f"unknown exporter {exporter!r}; expected one of {EXPORTERS}")
+    if exporter == "auto":
+        exporter = "dynamo" if dynamo_exporter_available() else "legacy"
     import onnx
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    sidecar = path.with_suffix(".json")
+    sidecar.unlink(missing_ok=True)
     module = part.module
     if dtype is not None and dtype != part.dtype:
         module = copy.deepcopy(module).to(dtype)
     module = module.eval()
-    inputs = part.example_inputs(device=next(module.parameters()).device, dtype=dtype or part.dtype)
-    tmp = path.with_suffix(".partial.onnx")
-    with torch.no_grad(), warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # tracer warnings about python ints: shapes are static by design
-        torch.onnx.export(module, tuple(inputs.values()), str(tmp), input_names=list(part.input_names),
-                          output_names=list(part.output_names), opset_version=opset, do_constant_folding=True,
-                          dynamo=False)
+    inputs = part.example_inputs(device=part.device, dtype=dtype or part.dtype)
+    weight_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
     try:
-        onnx.checker.check_model(str(tmp))
-    except Exception as err:  # onnx raises its own ValidationError family
-        raise ExportError(f"exported ONNX of {part.name!r} failed onnx.checker: {err}") from err
-    tmp.replace(path)
-    meta = {"part": part.name, "fingerprint": part.fingerprint, "opset": opset,
+        _export(module, tuple(inputs.values()), path, part, opset, exporter, weight_bytes > EXTERNAL_DATA_BYTES)
+        onnx.checker.check_model(str(path))
+    except Exception as err:  # exporters and onnx.checker raise many unrelated types
+        raise ExportError(f"{exporter} ONNX export of {part.name!r} failed: {type(err).__name__}: {err}") from err
+    meta = {"part": part.name, "fingerprint": part.fingerprint, "opset": opset, "exporter": exporter,
             "dtype": dtype_name(dtype or part.dtype), "inputs": [[s.name, list(s.shape)] for s in part.inputs],
             "outputs": list(part.output_names), "torch": torch.__version__}
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=1))
-    log.info("exported %s to %s (opset %d, %s)", part.name, path, opset, meta["dtype"])
+    sidecar.write_text(json.dumps(meta, indent=1))
+    log.info("exported %s to %s (%s exporter, opset %d, %s)", part.name, path, exporter, opset, meta["dtype"])
     return path
 
 
 def ensure_onnx(part: ModelPart, *, cache_dir: Optional[Path] = None, opset: int = DEFAULT_OPSET,
-                dtype: Optional[torch.dtype] = None) -> Path:
-    """The cached ONNX file of ``part`` (exported on first use)."""
+                dtype: Optional[torch.dtype] = None, exporter: str = "auto") -> Path:
+    """The cached ONNX file of ``part`` (exported on first use; complete once its ``.json`` sidecar exists)."""
     path = cached_onnx_path(part, opset=opset, dtype=dtype_name(dtype or part.dtype), cache_dir=cache_dir)
-    if path.is_file():
+    if path.is_file() and path.with_suffix(".json").is_file():
         return path
-    return export_onnx(part, path, opset=opset, dtype=dtype)
+    return export_onnx(part, path, opset=opset, dtype=dtype, exporter=exporter)
