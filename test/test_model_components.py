@@ -65,13 +65,13 @@ def test_mask_pool_matches_brute_force(grid):
     mask[37:201, 90:333] = 1.0
     mask[250:260, 10:20] = 1.0
     got = mask_pool(torch.tensor(features, dtype=torch.float64)[None],
-                    torch.tensor(np.stack([mask, np.zeros_like(mask)]))[None])
+                    torch.tensor(np.stack([mask, np.zeros_like(mask)]))[None], grid, 384)
     np.testing.assert_allclose(got[0, 0].numpy(), _brute_force_pool(features, mask, grid), rtol=1e-4, atol=1e-6)  # mask resize runs in fp32 like the reference
     assert torch.count_nonzero(got[0, 1]) == 0  # empty region -> zeros
 
 
 def test_mask_pool_no_regions():
-    assert mask_pool(torch.randn(1, 729, 4), torch.zeros(1, 0, 384, 384)).shape == (1, 0, 4)
+    assert mask_pool(torch.randn(1, 729, 4), torch.zeros(1, 0, 384, 384), 27, 384).shape == (1, 0, 4)
 
 
 def test_layernorm2d_is_channel_layernorm():
@@ -122,8 +122,40 @@ def test_vision_encoder_forward_matches_pieces():
         depth_feats = enc.features(depth)
     assert image.shape == (1, 196, 24) and rgb_regions.shape == (1, 3, 24) and depth_regions.shape == (1, 3, 24)
     torch.testing.assert_close(image, enc.mm_projector(lres), rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(rgb_regions, enc.region_extractor.rgb_projector(mask_pool(hres, masks)), rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(depth_regions, enc.region_extractor.depth_projector(mask_pool(depth_feats, masks)),
+    torch.testing.assert_close(rgb_regions, enc.region_extractor.rgb_projector(mask_pool(hres, masks, 108, 384)), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(depth_regions, enc.region_extractor.depth_projector(mask_pool(depth_feats, masks, 27, 384)),
                                rtol=1e-4, atol=1e-5)
     # the empty third mask pools to zeros -> embedding is the connector bias
     torch.testing.assert_close(rgb_regions[0, 2], enc.region_extractor.rgb_projector.bias)
+
+
+def test_vision_encoder_exports_to_onnx_and_runs_in_onnxruntime():
+    import io
+    import warnings
+
+    import onnxruntime as ort
+
+    torch.manual_seed(0)
+    enc = SpatialRGPTVisionEncoder(_tiny_vision_config(), 24).eval()
+    with torch.no_grad():
+        for p in enc.region_extractor.parameters():
+            p.normal_(std=0.3)
+    rgb, depth = torch.randn(1, 3, 384, 384), torch.randn(1, 3, 384, 384)
+    masks = torch.zeros(1, 2, 384, 384)
+    masks[0, 0, 10:100, 30:200] = 1
+    masks[0, 1, 150:, 100:] = 1
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(enc, (rgb, depth, masks), buffer, dynamo=False, opset_version=17,
+                          input_names=["pixel_values", "depth_pixel_values", "masks"],
+                          output_names=["image_embeds", "rgb_region_embeds", "depth_region_embeds"])
+    session = ort.InferenceSession(buffer.getvalue(), providers=["CPUExecutionProvider"])
+    other = torch.zeros_like(masks)
+    other[0, :, 200:300, 200:300] = 1  # new inputs: the graph must not have baked in the example values
+    with torch.no_grad():
+        want = enc(rgb * 0.5, depth, other)
+    got = session.run(None, {"pixel_values": (rgb * 0.5).numpy(), "depth_pixel_values": depth.numpy(),
+                             "masks": other.numpy()})
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w.numpy(), rtol=1e-4, atol=1e-5)

@@ -94,6 +94,8 @@ class SpatialRGPTEngine:
         if tokenizer.eos_token_id is not None:
             stops.add(int(tokenizer.eos_token_id))
         self.generator = Generator(model.llm, sorted(stops), self.settings)
+        if use_compile:
+            model.compile_vision()
         self.depth_source = depth_source
         self.depth_estimator = _as_depth_function(depth_estimator, str(model.device))
         if depth_source == "estimator" and self.depth_estimator is None:

@@ -70,6 +70,8 @@ class SpatialRGPTForCausalLM(nn.Module):
         self.vision = SpatialRGPTVisionEncoder(config.vision_tower, config.hidden_size,
                                                select_layer=config.select_layer, enable_region=config.enable_region)
         self.llm = LlamaForCausalLM(config.llm)
+        self._token_ids: dict[str, int] = {}
+        object.__setattr__(self, "_vision_call", self.vision)  # plain attribute: not a second submodule
 
     # ------------------------------------------------------------------ tokens
     def token_id(self, token: str) -> int:
@@ -82,11 +84,29 @@ class SpatialRGPTForCausalLM(nn.Module):
 
     @property
     def mask_token_id(self) -> int:
-        return self.token_id(MASK_TOKEN)
+        """Id of ``<mask>`` (from the tokenizer; settable for tokenizer-free use such as benchmarks)."""
+        return self._token_ids.get(MASK_TOKEN) or self._token_ids.setdefault(MASK_TOKEN, self.token_id(MASK_TOKEN))
+
+    @mask_token_id.setter
+    def mask_token_id(self, value: int) -> None:
+        self._token_ids[MASK_TOKEN] = int(value)
 
     @property
     def depth_token_id(self) -> int:
-        return self.token_id(DEPTH_TOKEN)
+        """Id of ``<depth>`` (from the tokenizer; settable)."""
+        return self._token_ids.get(DEPTH_TOKEN) or self._token_ids.setdefault(DEPTH_TOKEN, self.token_id(DEPTH_TOKEN))
+
+    @depth_token_id.setter
+    def depth_token_id(self, value: int) -> None:
+        self._token_ids[DEPTH_TOKEN] = int(value)
+
+    def compile_vision(self, mode: Optional[str] = None) -> None:
+        """Run the vision encoder through ``torch.compile`` (CUDA: ``reduce-overhead`` = CUDA graphs).
+
+        Shapes are static per region count; a new count compiles once more.
+        """
+        mode = mode or ("reduce-overhead" if self.device.type == "cuda" else "default")
+        object.__setattr__(self, "_vision_call", torch.compile(self.vision, mode=mode, dynamic=False, fullgraph=False))
 
     @property
     def device(self) -> torch.device:
@@ -205,8 +225,8 @@ class SpatialRGPTForCausalLM(nn.Module):
             if depth_pixel_values is None:
                 raise ValueError("this checkpoint uses depth: pass depth_pixel_values (the reference feeds the "
                                  "RGB image when no depth is available)")
-            image, rgb, depth = self.vision(pixel_values, depth_pixel_values.to(self.device, self.dtype), masks)
-            return FrameEncoding(image, rgb, depth)
+            image, rgb, depth = self._vision_call(pixel_values, depth_pixel_values.to(self.device, self.dtype), masks)
+            return FrameEncoding(image.clone(), rgb.clone(), depth.clone())  # CUDA-graph outputs are reused
         if self.config.enable_region:
             image, rgb = self.vision.encode_rgb_only(pixel_values, masks)
             return FrameEncoding(image, rgb, None)

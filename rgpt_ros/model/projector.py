@@ -18,10 +18,8 @@ def merge_2x2_tokens(tokens: torch.Tensor, grid: int) -> torch.Tensor:
     (r,c),(r,c+1),(r+1,c),(r+1,c+1); merged tokens come out column-block-major
     (index = col_block * rows + row_block).
     """
-    n, length, c = tokens.shape
-    if length != grid * grid:
-        raise ValueError(f"expected {grid}x{grid}={grid * grid} tokens, got {length}")
-    x = tokens.reshape(n, grid, grid, c)
+    n, c = tokens.shape[0], tokens.shape[-1]
+    x = tokens.reshape(n, grid, grid, c)  # raises for a token count that is not grid * grid
     pad = grid % 2
     if pad:
         x = F.pad(x, (0, 0, 0, 1, 0, 1))  # one zero column, one zero row (at the end)
@@ -33,20 +31,23 @@ def merge_2x2_tokens(tokens: torch.Tensor, grid: int) -> torch.Tensor:
 
 
 class DownSampleBlock(nn.Module):
-    """Parameter-free 2x2 merge (``layers.0`` of the reference projector)."""
+    """Parameter-free 2x2 merge (``layers.0`` of the reference projector) of a grid x grid token map."""
+
+    def __init__(self, grid: int = 27) -> None:
+        super().__init__()
+        self.grid = grid
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
-        grid = int(round(tokens.shape[1] ** 0.5))
-        return merge_2x2_tokens(tokens, grid)
+        return merge_2x2_tokens(tokens, self.grid)
 
 
 class MultimodalProjector(nn.Module):
     """``mlp_downsample``: (N, 729, 1152) vision tokens -> (N, 196, hidden) LLM embeddings."""
 
-    def __init__(self, vision_hidden: int, llm_hidden: int) -> None:
+    def __init__(self, vision_hidden: int, llm_hidden: int, grid: int = 27) -> None:
         super().__init__()
         self.layers = nn.Sequential(
-            DownSampleBlock(),
+            DownSampleBlock(grid),
             nn.LayerNorm(4 * vision_hidden),
             nn.Linear(4 * vision_hidden, llm_hidden),
             nn.GELU(),

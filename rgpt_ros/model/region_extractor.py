@@ -41,21 +41,19 @@ def map_to_tokens(feature_map: torch.Tensor) -> torch.Tensor:
     return feature_map.flatten(2).transpose(1, 2)
 
 
-def mask_pool(features: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+def mask_pool(features: torch.Tensor, masks: torch.Tensor, grid: int, image_size: int) -> torch.Tensor:
     """Soft-mask average of feature tokens, as the reference computes it.
 
-    features: (B, L, C) row-major tokens of a square grid; masks: (B, R, S, S) float at image size.
-    Masks are resized bilinearly (align_corners=False) to the grid, cast to the feature dtype, and
-    each region feature is sum(mask * feat) / (sum(mask) + 1e-8). Empty masks give zeros.
-    Returns (B, R, C).
+    features: (B, grid*grid, C) row-major tokens; masks: (B, R, image_size, image_size) float.
+    Masks are resized bilinearly (align_corners=False, scale factor grid/image_size, which equals the
+    reference's sqrt(L/(h*w))) to the grid, cast to the feature dtype, and each region feature is
+    sum(mask * feat) / (sum(mask) + 1e-8). Empty masks give zeros. Returns (B, R, C).
     """
-    b, length, _ = features.shape
-    r, height, width = masks.shape[1:]
-    if r == 0:  # shape-static branch (no regions)
+    b, r = masks.shape[0], masks.shape[1]
+    if masks.shape[1] == 0:  # shape-static branch (no regions)
         return features.new_zeros(b, 0, features.shape[-1])
-    scale = (length / (height * width)) ** 0.5  # the reference passes a scale factor, not a size
-    small = F.interpolate(masks.float(), scale_factor=scale, mode="bilinear", align_corners=False)
-    small = small.reshape(b, r, length).to(features.dtype)
+    small = F.interpolate(masks.float(), scale_factor=grid / image_size, mode="bilinear", align_corners=False)
+    small = small.reshape(b, r, grid * grid).to(features.dtype)
     denominator = small.sum(dim=-1, keepdim=True) + MASK_POOL_EPS
     return torch.einsum("blc,brl->brc", features, small / denominator)
 
@@ -63,9 +61,10 @@ def mask_pool(features: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
 class RegionExtractor(nn.Module):
     """deconv2x refinement (27x27 -> 108x108), its 27x27 average (global tokens), region connectors."""
 
-    def __init__(self, vision_hidden: int, llm_hidden: int, grid: int = 27) -> None:
+    def __init__(self, vision_hidden: int, llm_hidden: int, grid: int = 27, image_size: int = 384) -> None:
         super().__init__()
         self.grid = grid
+        self.image_size = image_size
         self.feature_refinement_module = nn.Sequential(
             nn.ConvTranspose2d(vision_hidden, vision_hidden, kernel_size=2, stride=2),
             LayerNorm2d(vision_hidden),
@@ -84,8 +83,8 @@ class RegionExtractor(nn.Module):
 
     def rgb_regions(self, hres_tokens: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """(B, R, llm_hidden) RGB region embeddings pooled from the refined 108x108 features."""
-        return self.rgb_projector(mask_pool(hres_tokens, masks))
+        return self.rgb_projector(mask_pool(hres_tokens, masks, 4 * self.grid, self.image_size))
 
     def depth_regions(self, depth_tokens: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         """(B, R, llm_hidden) depth region embeddings pooled from raw 27x27 depth-image features."""
-        return self.depth_projector(mask_pool(depth_tokens, masks))
+        return self.depth_projector(mask_pool(depth_tokens, masks, self.grid, self.image_size))

@@ -53,9 +53,10 @@ class SpatialRGPTVisionEncoder(nn.Module):
         self.vision_tower = SiglipVisionModel(vision_config)
         self.features = SigLIPFeatures(self.vision_tower, select_layer)
         self.grid = vision_config.image_size // vision_config.patch_size
-        self.mm_projector = MultimodalProjector(vision_config.hidden_size, llm_hidden)
+        self.mm_projector = MultimodalProjector(vision_config.hidden_size, llm_hidden, self.grid)
         self.region_extractor: Optional[RegionExtractor] = (
-            RegionExtractor(vision_config.hidden_size, llm_hidden, self.grid) if enable_region else None)
+            RegionExtractor(vision_config.hidden_size, llm_hidden, self.grid, vision_config.image_size)
+            if enable_region else None)
 
     def encode_image(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """(image_embeds (B,196,H), refined hres tokens (B,L*16,C) or None without a region extractor)."""
