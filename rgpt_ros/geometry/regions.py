@@ -156,3 +156,15 @@ def parse_box_spec(spec: str) -> Region:
     if len(values) != 4:
         raise RegionError(f"region spec {spec!r}: need exactly 4 coordinates x1,y1,x2,y2")
     return Region(id=name, box=values)
+
+
+def parse_box_specs(values: "Sequence[str] | str") -> list[Region]:
+    """Several box specs: a list of entries and/or ';'-separated ones ('a:1,2,3,4;b:5,6,7,8'); blanks skipped."""
+    if isinstance(values, str):
+        values = [values]
+    specs = [spec.strip() for value in values for spec in value.split(";") if spec.strip()]
+    regions = [parse_box_spec(spec) for spec in specs]
+    ids = [r.id for r in regions]
+    if len(ids) != len(set(ids)):
+        raise RegionError(f"region ids must be unique, got {ids}")
+    return regions

@@ -65,13 +65,13 @@ def _pair_problem(value: Sequence[str]) -> Optional[str]:
 
 
 def _region_specs_problem(value: Sequence[str]) -> Optional[str]:
-    from rgpt_ros.geometry.regions import RegionError, parse_box_spec
+    from rgpt_ros.geometry.regions import RegionError, parse_box_specs
 
     try:
-        ids = [parse_box_spec(spec).id for spec in value if spec]
+        parse_box_specs(list(value))
     except RegionError as exc:
         return str(exc)
-    return "region ids must be unique" if len(ids) != len(set(ids)) else None
+    return None
 
 
 CAMERA_PARAMS: tuple[Param, ...] = (

@@ -1,0 +1,94 @@
+"""tracker node: follows named regions in the colour stream and publishes rgpt_ros/msg/RegionArray.
+
+Regions start from the ``regions`` parameter ('id:x1,y1,x2,y2' boxes on the first image) or the
+``~/set_regions`` service; every image yields one RegionArray with that image's header, lost
+regions included with ``tracked=false``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+from rclpy.node import Node
+from sensor_msgs.msg import Image
+
+from rgpt_ros.geometry.regions import Region, RegionError, parse_box_specs
+from rgpt_ros.imaging import image_msg_to_rgb
+from rgpt_ros.msg import RegionArray
+from rgpt_ros.ros.conversions import numpy_to_image_msg, region_from_msg, region_to_msg
+from rgpt_ros.ros.node_base import declare_and_validate
+from rgpt_ros.ros.parameters import TRACKER_PARAMS
+from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
+from rgpt_ros.srv import SetRegions
+from rgpt_ros.tracking.tracker import MultiRegionTracker, TrackerConfig
+from rgpt_ros.visualize import draw_regions
+
+
+class TrackerNode(Node):
+    """Publishes the tracked regions of every colour image."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__("rgpt_tracker", **kwargs)
+        self.params = declare_and_validate(self, TRACKER_PARAMS)
+        self.tracker = MultiRegionTracker(TrackerConfig(min_score=self.params["min_confidence"]))
+        self._pending: Optional[tuple[list[Region], bool]] = None
+        initial = parse_box_specs(self.params["regions"])
+        if initial:
+            self._pending = (initial, True)
+        self._last_rgb: Optional[np.ndarray] = None
+        self.publisher = self.create_publisher(RegionArray, self.params["regions_topic"], RELIABLE_OUTPUT_QOS)
+        self.debug_publisher = (self.create_publisher(Image, "~/debug_image", SENSOR_QOS)
+                                if self.params["debug_image"] else None)
+        self.create_subscription(Image, self.params["rgb_topic"], self._on_image, SENSOR_QOS)
+        self.create_service(SetRegions, "~/set_regions", self._on_set_regions)
+        waiting = f"regions {[r.id for r in initial]}" if initial else "regions from ~/set_regions"
+        self.get_logger().info(f"tracking on {self.params['rgb_topic']}; waiting for {waiting}")
+
+    def _on_image(self, msg: Image) -> None:
+        try:
+            rgb = image_msg_to_rgb(msg)
+            if self._pending is not None:
+                regions, replace_all = self._pending
+                self._pending = None
+                self.tracker.set_regions(rgb, regions, replace_all=replace_all)
+                self.get_logger().info(f"initialised {[r.id for r in regions]} on image {msg.header.stamp.sec}."
+                                       f"{msg.header.stamp.nanosec:09d}")
+                tracked = self.tracker.regions()
+            elif self._last_rgb is not None and self._last_rgb.shape != rgb.shape:
+                raise ValueError(f"image size changed to {rgb.shape[1]}x{rgb.shape[0]}; set the regions again")
+            else:
+                tracked = self.tracker.update(rgb)
+        except (ValueError, RegionError) as exc:
+            self.get_logger().warning(f"image skipped: {exc}", throttle_duration_sec=2.0)
+            return
+        self._last_rgb = rgb
+        h, w = rgb.shape[:2]
+        out = RegionArray(header=msg.header,
+                          regions=[region_to_msg(r, h, w, with_mask=self.params["publish_masks"]) for r in tracked])
+        self.publisher.publish(out)
+        if self.debug_publisher is not None:
+            self.debug_publisher.publish(numpy_to_image_msg(draw_regions(rgb, tracked), "rgb8", msg.header))
+
+    def _on_set_regions(self, request: SetRegions.Request, response: SetRegions.Response) -> SetRegions.Response:
+        try:
+            height, width = self._last_rgb.shape[:2] if self._last_rgb is not None else (0, 0)
+            regions = [region_from_msg(m, height, width) for m in request.regions]
+            ids = [r.id for r in regions]
+            if len(ids) != len(set(ids)):
+                raise RegionError(f"region ids must be unique, got {ids}")
+            if not regions and not request.reset:
+                raise RegionError("no regions given (set reset=true to clear all)")
+        except (RegionError, ValueError) as exc:
+            response.success, response.message = False, str(exc)
+            return response
+        if not regions:
+            self.tracker.reset()
+            self._pending = None
+            response.success, response.message = True, "all regions cleared"
+            return response
+        # Applied on the next image, in the image callback (same callback group: no race).
+        self._pending = (regions, bool(request.reset))
+        response.success = True
+        response.message = f"{ids} will be initialised on the next image" + (" (others dropped)" if request.reset else "")
+        return response

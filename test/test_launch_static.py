@@ -1,0 +1,102 @@
+"""Launch files and config checked without ``ros2 launch``: every executable, parameter and file they
+name exists and matches what the nodes declare. A launch_testing run happens where launch_ros imports."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rgpt_ros.ros import launch_plan
+from rgpt_ros.ros.config_file import NODE_NAMES, render_config
+from rgpt_ros.ros.launcher import NODES
+from rgpt_ros.ros.parameters import ParameterError, params_of
+
+ROOT = Path(__file__).resolve().parents[1]
+LAUNCH = {"reward.launch.py": ("REWARD_ARGUMENTS", "reward_nodes"),
+          "spatial_qa.launch.py": ("SPATIAL_QA_ARGUMENTS", "spatial_qa_nodes")}
+
+
+def _cmake_executables() -> set[str]:
+    text = (ROOT / "CMakeLists.txt").read_text()
+    match = re.search(r"foreach\(node ([^)]*)\)", text)
+    assert match, "CMakeLists.txt must install the node executables"
+    return set(match.group(1).split())
+
+
+@pytest.mark.parametrize("launch_file", sorted(LAUNCH))
+def test_launch_file_uses_the_tested_plan(launch_file):
+    tree = ast.parse((ROOT / "launch" / launch_file).read_text())
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                and node.module == "rgpt_ros.ros.launch_plan" for alias in node.names}
+    assert set(LAUNCH[launch_file]) <= imported
+    functions = {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)}
+    assert "generate_launch_description" in functions
+
+
+ARGUMENT_CASES = [
+    ("reward_nodes", {}),
+    ("reward_nodes", {"regions": "fingertip:300,200,330,230;cube:400,260,460,320", "pair": "fingertip,cube",
+                      "debug_image": "true", "metric": "centroid"}),
+    ("reward_nodes", {"use_depth_estimation": "true", "depth_model": "/models/depth-anything-v2-metric"}),
+    ("spatial_qa_nodes", {"backend": "spatialrgpt", "checkpoint": "/models/ckpt"}),
+]
+
+
+@pytest.mark.parametrize("function,args", ARGUMENT_CASES)
+def test_planned_nodes_exist_and_parameters_are_declared(function, args):
+    plans = getattr(launch_plan, function)(args)
+    executables = _cmake_executables()
+    for plan in plans:
+        assert plan.executable in NODES and plan.executable in executables
+        declared = params_of(plan.executable)
+        for key, value in plan.parameters.items():
+            assert key in declared, f"{plan.name} is given undeclared parameter {key!r}"
+            declared[key].validate(value)
+            assert type(value) is type(declared[key].default), (key, value)
+
+
+def test_estimated_depth_feeds_the_reward_node():
+    plans = {p.executable: p for p in launch_plan.reward_nodes({"use_depth_estimation": "true"})}
+    assert plans["depth"].parameters["depth_topic"] == plans["reward"].parameters["depth_topic"]
+    assert plans["spatial_qa"].parameters["depth_topic"] == plans["depth"].parameters["depth_topic"]
+
+
+def test_unknown_launch_argument_is_rejected():
+    with pytest.raises(ValueError, match="unknown launch argument"):
+        launch_plan.reward_nodes({"rgb_topics": "/x"})
+
+
+def test_bad_values_fail_validation():
+    with pytest.raises(ParameterError, match="pair"):
+        params_of("reward")["pair"].validate(["cube", "cube"])
+    with pytest.raises(ParameterError, match="metric"):
+        params_of("reward")["metric"].validate("manhattan")
+    with pytest.raises(ParameterError, match="regions"):
+        params_of("tracker")["regions"].validate(["fingertip:1,2,3"])
+
+
+def test_config_file_is_generated_from_the_parameter_tables():
+    committed = (ROOT / "config" / "reward.yaml").read_text()
+    assert committed == render_config(), "config/reward.yaml is stale: python -m rgpt_ros.ros.config_file > config/reward.yaml"
+    data = yaml.safe_load(committed)
+    for node, ros_name in NODE_NAMES.items():
+        values = data[ros_name]["ros__parameters"]
+        declared = params_of(node)
+        assert set(values) == set(declared)
+        for key, value in values.items():
+            declared[key].validate(value)
+
+
+def test_launch_testing_runs_where_launch_ros_exists():
+    launch_ros = pytest.importorskip("launch_ros", reason="launch_ros is not available from the PyPI wheels")
+    import launch
+
+    from launch.launch_description_sources import PythonLaunchDescriptionSource
+
+    source = PythonLaunchDescriptionSource(str(ROOT / "launch" / "reward.launch.py"))
+    description = source.get_launch_description(launch.LaunchContext())
+    assert description.entities and launch_ros is not None
