@@ -9,11 +9,14 @@ from builtin_interfaces.msg import Time
 from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
 
 from rgpt_ros.frame import RGBDFrame
-from rgpt_ros.geometry.camera import CameraIntrinsics
+from rgpt_ros.bags.messages import intrinsics_from_msg, region_from_msg
 from rgpt_ros.geometry.regions import Region, RegionError
 from rgpt_ros.geometry.depth import DEFAULT_MAX_M, DEFAULT_MIN_M, decode_depth
 from rgpt_ros.imaging import image_msg_to_numpy, image_msg_to_rgb, numpy_to_image_fields
 from rgpt_ros.msg import Region as RegionMsg
+
+__all__ = ["intrinsics_from_msg", "region_from_msg", "checked_region", "region_to_msg", "make_frame", "numpy_to_image_msg",
+           "stamp_to_ns", "ns_to_stamp"]
 
 
 def stamp_to_ns(stamp: Time) -> int:
@@ -24,28 +27,11 @@ def ns_to_stamp(ns: int) -> Time:
     return Time(sec=int(ns // 1_000_000_000), nanosec=int(ns % 1_000_000_000))
 
 
-def camera_info_to_intrinsics(info: CameraInfo) -> CameraIntrinsics:
-    """CameraInfo -> intrinsics; ValueError for an uncalibrated (all-zero K) camera."""
-    return CameraIntrinsics.from_k(info.k, width=info.width, height=info.height)
-
-
-def region_from_msg(msg: RegionMsg, height: int = 0, width: int = 0) -> Region:
-    """A Region message -> core Region (mask when one is attached, else the box)."""
-    if not msg.id:
-        raise RegionError("region message without an id")
-    if msg.mask.height and msg.mask.width:
-        mask = image_msg_to_numpy(msg.mask)
-        if mask.ndim == 3:
-            mask = mask[..., 0]
-        region = Region(id=msg.id, mask=mask > 0, label=msg.label, tracked=msg.tracked, score=float(msg.score))
-    else:
-        box = msg.box
-        if box.width == 0 or box.height == 0:
-            raise RegionError(f"region {msg.id!r} has neither a mask nor a non-empty box")
-        region = Region(id=msg.id, box=(box.x_offset, box.y_offset, box.x_offset + box.width, box.y_offset + box.height),
-                        label=msg.label, tracked=msg.tracked, score=float(msg.score))
+def checked_region(msg: RegionMsg, height: int = 0, width: int = 0) -> Region:
+    """Region message -> core Region, checked against the image size when known (RegionError otherwise)."""
+    region = region_from_msg(msg)
     if height and width:
-        region.to_mask(height, width)  # raises RegionError when out of the image
+        region.to_mask(height, width)
     return region
 
 
@@ -88,7 +74,7 @@ def make_frame(rgb_msg: Image, depth_msg: Optional[Image], info: CameraInfo, *, 
         if depth.shape != rgb.shape[:2]:
             raise ValueError(f"depth is {depth.shape[1]}x{depth.shape[0]} but colour is {rgb.shape[1]}x{rgb.shape[0]}: "
                              "subscribe to the depth aligned to colour")
-    camera = camera_info_to_intrinsics(info)
+    camera = intrinsics_from_msg(info)
     up_vec = np.asarray(up, dtype=np.float64) if up is not None and len(up) == 3 else None
     return RGBDFrame(rgb=rgb, depth=depth, camera=camera, stamp_ns=stamp_to_ns(rgb_msg.header.stamp),
                      up=up_vec, frame_id=rgb_msg.header.frame_id)

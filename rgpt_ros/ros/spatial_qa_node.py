@@ -19,7 +19,7 @@ from rgpt_ros.engines import SpatialEngine, make_engine
 from rgpt_ros.frame_buffer import FrameBuffer, FrameLookupError
 from rgpt_ros.geometry.regions import RegionError
 from rgpt_ros.msg import RegionArray
-from rgpt_ros.ros.conversions import make_frame, ns_to_stamp, region_from_msg, stamp_to_ns
+from rgpt_ros.ros.conversions import make_frame, ns_to_stamp, checked_region, stamp_to_ns
 from rgpt_ros.ros.node_base import declare_and_validate, up_vector_or_none
 from rgpt_ros.ros.parameters import SPATIAL_QA_PARAMS, ParameterError
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS
@@ -124,4 +124,4 @@ class SpatialQANode(Node):
             lost = [m.id for m in messages if not m.tracked]
             if lost:
                 raise RegionError(f"region(s) {lost} are not tracked in this frame")
-        return [region_from_msg(m, height, width) for m in messages]
+        return [checked_region(m, height, width) for m in messages]

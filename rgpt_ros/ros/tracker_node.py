@@ -16,7 +16,7 @@ from sensor_msgs.msg import Image
 from rgpt_ros.geometry.regions import Region, RegionError, parse_box_specs
 from rgpt_ros.imaging import image_msg_to_rgb
 from rgpt_ros.msg import RegionArray
-from rgpt_ros.ros.conversions import numpy_to_image_msg, region_from_msg, region_to_msg
+from rgpt_ros.ros.conversions import numpy_to_image_msg, checked_region, region_to_msg
 from rgpt_ros.ros.node_base import declare_and_validate
 from rgpt_ros.ros.parameters import TRACKER_PARAMS
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
@@ -73,7 +73,7 @@ class TrackerNode(Node):
     def _on_set_regions(self, request: SetRegions.Request, response: SetRegions.Response) -> SetRegions.Response:
         try:
             height, width = self._last_rgb.shape[:2] if self._last_rgb is not None else (0, 0)
-            regions = [region_from_msg(m, height, width) for m in request.regions]
+            regions = [checked_region(m, height, width) for m in request.regions]
             ids = [r.id for r in regions]
             if len(ids) != len(set(ids)):
                 raise RegionError(f"region ids must be unique, got {ids}")
