@@ -80,10 +80,11 @@ def gravity_from_up(up: np.ndarray, source: str = "given", plane_offset: Optiona
 
 def gravity_from_tilt(pitch_deg: float, roll_deg: float = 0.0) -> GravityFrame:
     """Frame from the camera tilt: pitch = degrees the optical axis points below the horizon,
-    roll = rotation of the image about the optical axis (positive = image turned clockwise)."""
+    roll = rotation about the optical axis (positive turns the image x axis towards image down, as
+    ``rgpt_ros.synthetic.CameraPose``)."""
     if not (np.isfinite(pitch_deg) and np.isfinite(roll_deg)) or abs(pitch_deg) > 90:
         raise GravityError(f"pitch must be within [-90, 90] degrees and roll finite; got {pitch_deg!r}, {roll_deg!r}")
-    p, r = np.radians(pitch_deg), np.radians(roll_deg)
+    p, r = np.radians(pitch_deg), -np.radians(roll_deg)
     up_level_roll = np.array([0.0, -np.cos(p), -np.sin(p)])
     rot_z = np.array([[np.cos(r), -np.sin(r), 0.0], [np.sin(r), np.cos(r), 0.0], [0.0, 0.0, 1.0]])
     return gravity_from_up(rot_z @ up_level_roll, source="tilt")

@@ -6,7 +6,7 @@ from typing import Callable
 
 import numpy as np
 
-from rgpt_ros.geometry.pointcloud import RegionCloud
+from rgpt_ros.geometry.pointcloud import RegionCloud, subsample_indices
 
 DISTANCE_METRICS = ("closest", "centroid", "mean_nn")
 MAX_QUERY_POINTS = 400  # nearest-neighbour queries use a deterministic subsample of each cloud (trees keep all)
@@ -16,7 +16,7 @@ def _query_points(cloud: RegionCloud) -> np.ndarray:
     points = cloud.points
     if len(points) <= MAX_QUERY_POINTS:
         return points
-    return points[np.linspace(0, len(points) - 1, MAX_QUERY_POINTS).astype(np.int64)]
+    return points[subsample_indices(len(points), MAX_QUERY_POINTS)]
 
 
 def nearest_neighbour_distances(a: RegionCloud, b: RegionCloud) -> tuple[np.ndarray, np.ndarray]:

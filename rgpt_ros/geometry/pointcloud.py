@@ -24,8 +24,8 @@ class EmptyCloudError(RegionError):
 class CloudOptions:
     """How region clouds are cleaned.
 
-    edge_px:         pixels removed around depth discontinuities (flying/mixed pixels) beyond the two pixels
-                     of each jump itself; < 0 disables the edge test.
+    edge_px:         pixels removed around depth discontinuities beyond the far-side pixel of each jump
+                     (flying/mixed pixels lie behind the foreground edge); < 0 disables the edge test.
     erode_px:        pixels removed at the mask border (for loose masks; bench masks are tight, so 0).
     edge_rel:        a depth jump larger than ``edge_rel * depth + edge_abs`` between neighbours is an edge.
     outlier_k:       MAD multiplier for the distance-to-median outlier test (<= 0 disables it).
@@ -50,7 +50,8 @@ class RegionCloud:
 
     points:      (N, 3) float32, N <= max_points (deterministic subsample of the kept points).
     n_pixels:    mask pixels inside the image; n_valid: of those with valid depth; n_kept: after cleaning.
-    aabb_min/max: robust (0.5th / 99.5th percentile) axis-aligned box; centroid: mean point.
+    aabb_min/max: robust (0.5th / 99.5th percentile) axis-aligned box, x widened by half a pixel footprint
+                 on each side; centroid: mean point.
     nearest:     the point closest to the camera (smallest range).
     confidence:  0..1, valid-depth share x kept share x point-count saturation.
     """
@@ -128,36 +129,56 @@ def region_cloud(depth: np.ndarray, camera: CameraIntrinsics, mask: np.ndarray,
         keep = valid
     rows, cols = np.nonzero(keep)
     if len(rows) > options.max_points * 2:  # deterministic subsample before the heavier steps
-        pick = np.linspace(0, len(rows) - 1, options.max_points * 2).astype(np.int64)
+        pick = subsample_indices(len(rows), options.max_points * 2)
         rows, cols = rows[pick], cols[pick]
     optical = camera.backproject(cols + c0, rows + r0, d[rows, cols])
     points = gravity.to_canonical(optical)
     points = _remove_outliers(points, options.outlier_k)
     if options.largest_cluster and len(points) > options.min_points:
         points = _largest_cluster(points)
+    n_kept = int(round(len(points) / max(len(rows), 1) * np.count_nonzero(keep)))
     if len(points) > options.max_points:
-        points = points[np.linspace(0, len(points) - 1, options.max_points).astype(np.int64)]
+        points = points[subsample_indices(len(points), options.max_points)]
     if len(points) < options.min_points:
         raise EmptyCloudError(f"region {region_id!r}: only {len(points)} points survive cleaning "
                               f"(need {options.min_points})")
-    n_kept = int(round(len(points) / max(len(rows), 1) * np.count_nonzero(keep)))
+    footprint = float(np.median(d[rows, cols])) / camera.fx
     return _summarise(region_id, np.ascontiguousarray(points, dtype=np.float32), n_pixels, n_valid, n_kept,
-                      options.min_points)
+                      options.min_points, footprint)
+
+
+def subsample_indices(n: int, k: int) -> np.ndarray:
+    """``k`` sorted indices out of ``n``, deterministic: one per equal stratum at a golden-ratio jitter, so that
+    sampling row-major pixels never aliases with the image rows (a plain stride can skip whole columns)."""
+    if k >= n:
+        return np.arange(n)
+    i = np.arange(k)
+    return ((i + (i * 0.6180339887498949) % 1.0) * (n / k)).astype(np.int64)
+
+
+def cloud_from_points(points: np.ndarray, region_id: str = "") -> RegionCloud:
+    """A RegionCloud from canonical-frame points as they are (no cleaning), e.g. from another sensor or a test."""
+    points = np.ascontiguousarray(np.asarray(points, dtype=np.float32).reshape(-1, 3))
+    if len(points) == 0 or not np.all(np.isfinite(points)):
+        raise EmptyCloudError(f"region {region_id!r}: need at least one point, all finite")
+    return _summarise(region_id, points, len(points), len(points), len(points), 1)
 
 
 def _interior(valid: np.ndarray, mask: np.ndarray, depth: np.ndarray, options: CloudOptions) -> np.ndarray:
     """Valid pixels away from depth discontinuities and (optionally) from the mask border."""
     keep = valid
     if options.edge_px >= 0:
-        filled = np.where(valid, depth, 0.0).astype(np.float32)
+        # a pixel with a much nearer neighbour is on the far side of a depth edge: a mixed/flying pixel or
+        # background seen past the object's silhouette; the near side (the true silhouette) is kept
+        filled = np.where(valid, depth, np.inf).astype(np.float32)
         jump = np.zeros(depth.shape, dtype=bool)
-        tol = options.edge_rel * filled + options.edge_abs
-        dx = np.abs(np.diff(filled, axis=1)) > np.minimum(tol[:, 1:], tol[:, :-1])
-        dy = np.abs(np.diff(filled, axis=0)) > np.minimum(tol[1:, :], tol[:-1, :])
-        jump[:, 1:] |= dx
-        jump[:, :-1] |= dx
-        jump[1:, :] |= dy
-        jump[:-1, :] |= dy
+        with np.errstate(invalid="ignore"):
+            a, b = filled[:, :-1], filled[:, 1:]
+            jump[:, :-1] |= a - b > options.edge_rel * b + options.edge_abs
+            jump[:, 1:] |= b - a > options.edge_rel * a + options.edge_abs
+            a, b = filled[:-1, :], filled[1:, :]
+            jump[:-1, :] |= a - b > options.edge_rel * b + options.edge_abs
+            jump[1:, :] |= b - a > options.edge_rel * a + options.edge_abs
         if options.edge_px > 0:
             jump = cv2.dilate(jump.astype(np.uint8), _square(options.edge_px)) > 0
         keep = keep & ~jump
@@ -196,8 +217,12 @@ def _largest_cluster(points: np.ndarray) -> np.ndarray:
 
 
 def _summarise(region_id: str, points: np.ndarray, n_pixels: int, n_valid: int, n_kept: int,
-               min_points: int) -> RegionCloud:
+               min_points: int, footprint: float = 0.0) -> RegionCloud:
+    """Statistics of the cleaned points. ``footprint`` (metres per pixel at the region) widens the lateral (x)
+    extent by half a pixel on each side: the points are pixel centres, the surface reaches the pixel edges."""
     low, high = np.percentile(points, [0.5, 99.5], axis=0)
+    pad = np.array([0.5 * footprint, 0.0, 0.0])
+    low, high = low - pad, high + pad
     nearest = points[int(np.argmin(np.einsum("ij,ij->i", points, points)))]
     saturation = min(1.0, n_kept / (20.0 * min_points))
     confidence = (n_valid / max(n_pixels, 1)) * (n_kept / max(n_valid, 1)) * saturation
