@@ -42,7 +42,9 @@ def _export(module: torch.nn.Module, args: tuple, path: Path, part: ModelPart, o
         if exporter == "dynamo":
             torch.onnx.export(module, args, str(path), input_names=list(part.input_names),
                               output_names=list(part.output_names), opset_version=opset, dynamo=True,
-                              external_data=external, optimize=True, verbose=False)
+                              external_data=external, optimize=False, verbose=False)
+            # optimize=False: onnxscript 0.7's graph optimizer turned an empty region's 0 / (0 + 1e-8) into
+            # NaN; ONNX Runtime and TensorRT run their own graph optimisations anyway.
         else:
             torch.onnx.export(module, args, str(path), input_names=list(part.input_names),
                               output_names=list(part.output_names), opset_version=opset, do_constant_folding=True,
