@@ -95,7 +95,7 @@ class OrtRunner(Runner):
 
     def __init__(self, part: ModelPart, onnx_file: Path | str, first_provider: str = CPU_EP, *,
                  cache_dir: Optional[Path] = None, fp16: bool = True, device_id: int = 0, strict: bool = True,
-                 intra_op_threads: int = 0):
+                 intra_op_threads: int = 0, log_severity: int = 3):
         import onnxruntime as ort
 
         super().__init__(part)
@@ -107,6 +107,7 @@ class OrtRunner(Runner):
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.intra_op_num_threads = intra_op_threads
+        options.log_severity_level = log_severity  # 3 = errors: provider fallbacks are detected below instead
         self.session = ort.InferenceSession(str(onnx_file), sess_options=options,
                                             providers=[name for name, _ in chain],
                                             provider_options=[opts for _, opts in chain])
