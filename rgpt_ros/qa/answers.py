@@ -46,12 +46,12 @@ def _pick(options: Sequence[str], key: str) -> str:
 
 
 def format_length(metres: float, key: str = "") -> str:
-    """Human length: "35.2 centimeters"/"13.9 inches" under 1 m, "1.20 meters"/"3.9 feet" to 3 m, metres above."""
+    """Human length: "35.2 centimeters"/"13.9 inches" under 1 m, "1.20 meters"/"3.94 feet" to 3 m, metres above."""
     metric = zlib.crc32(("unit" + key).encode("utf-8")) % 3 != 0  # mostly metric, sometimes imperial
     if metres < 1.0:
         return f"{metres * 100:.1f} centimeters" if metric else f"{metres / 0.0254:.1f} inches"
     if metres <= 3.0:
-        return f"{metres:.2f} meters" if metric else f"{metres / 0.3048:.1f} feet"
+        return f"{metres:.2f} meters" if metric else f"{metres / 0.3048:.2f} feet"
     return f"{metres:.2f} meters"
 
 

@@ -31,7 +31,7 @@ def _rx(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.IGNORECASE)
 
 
-_DISTANCE = _rx(r"\bdistance|\bhow (?:far|close|near)\b|\bfar apart\b|\bapart\b|\bgap\b|\bseparat|\bspace between\b"
+_DISTANCE = _rx(r"\bdistance|\bhow (?:far|close|near|distant)\b|\bfar apart\b|\bapart\b|\bgap\b|\bseparat|\bspace between\b"
                 r"|\bhow much (?:higher|lower)\b|\bheight difference\b|\bdifference in (?:height|elevation)\b")
 _VERTICAL = _rx(r"\bvertical|\bheight difference\b|\bdifference in (?:height|elevation)\b|\belevation\b"
                 r"|\bhow much (?:higher|lower)\b|\bup and down\b")
@@ -42,7 +42,7 @@ _ORIGIN_MARK = _rx(r"(?:\bat|\bfrom|\brelative to|\bwith respect to|\bstanding (
 _WIDTH = _rx(r"\bwide\b|\bwidth\b|\bhorizontal (?:size|dimension|extent)|\bacross\b|\boccupy horizontally\b"
              r"|\bradius\b|\bbroad\b|\bbreadth\b")
 _HEIGHT = _rx(r"\btall\b|\bheight\b|\bhow high\b|\bvertical (?:size|dimension|extent)|\bverticall? size\b"
-              r"|\boccupy vertically\b")
+              r"|\boccupy vertically\b|\bvericall\b")
 _CHOICE = _rx(r"\bwhich\b|\bwho\b|\bwhat (?:one|region|object|item|thing)\b|\x01\d\x01\s*,?\s*or\s+\x01\d\x01")
 _UNSUPPORTED = _rx(r"\bhow (?:much|many) (?:taller|shorter|wider|thinner|bigger|smaller|larger|further|farther|closer)\b"
                    r"|\bhow many\b|\bcolou?r\b|\bwhat is (?:the )?\x01\d\x01\b|\bwhat kind\b")
