@@ -82,6 +82,8 @@ def wait_for(iterable_fn: Callable[[], Iterable], count: int, executor, timeout:
 
 def node_process(node: str, prefix: str, **params) -> subprocess.Popen:
     """Start rgpt_ros node ``node`` in its own process with topics under ``prefix`` and extra parameters."""
+    from rgpt_ros.ros.launch_plan import NodePlan, node_command
+
     topics = {
         "rgb_topic": f"{prefix}/color/image_raw",
         "depth_topic": f"{prefix}/aligned_depth_to_color/image_raw",
@@ -91,20 +93,8 @@ def node_process(node: str, prefix: str, **params) -> subprocess.Popen:
     allowed = {"tracker": {"rgb_topic", "regions_topic"}}.get(node, set(topics))
     merged = {k: v for k, v in topics.items() if k in allowed}
     merged.update(params)
-    args = ["-m", "rgpt_ros.ros.launcher", node, "--ros-args", "-r", f"__node:={node}_{prefix.strip('/')}"]
-    for key, value in merged.items():
-        args += ["-p", f"{key}:={_param_text(value)}"]
-    return start_process(args)
-
-
-def _param_text(value) -> str:
-    import json
-
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple)):
-        return json.dumps(list(value))
-    return str(value)
+    command = node_command(NodePlan(node, f"{node}_{prefix.strip('/')}", merged), sys.executable)
+    return start_process(command[1:])
 
 
 def topics_for(prefix: str) -> dict[str, str]:

@@ -53,6 +53,7 @@ class EpisodePlayer:
         self.rgb_pub = node.create_publisher(Image, rgb_topic, SENSOR_QOS)
         self.depth_pub = node.create_publisher(Image, depth_topic, SENSOR_QOS)
         self.info_pub = node.create_publisher(CameraInfo, info_topic, SENSOR_QOS)
+        self.depth_lag_ns = depth_lag_ns
         start = start_stamp_ns if start_stamp_ns is not None else time.time_ns()
         self.stamps_ns: list[int] = []
         self._messages = []
@@ -68,22 +69,32 @@ class EpisodePlayer:
         self.publish_times_ns: dict[int, int] = {}
         self.done = threading.Event()
 
-    def play(self, stop: Optional[threading.Event] = None) -> None:
-        """Publish every frame at the configured rate (blocking; run in a thread)."""
+    def play(self, stop: Optional[threading.Event] = None, loops: int = 1) -> None:
+        """Publish every frame at the configured rate (blocking; run in a thread).
+
+        ``loops`` > 1 replays the frames with stamps that keep advancing (long soak runs).
+        """
         period = 1.0 / self.rate_hz
+        n = len(self._messages)
         next_time = time.perf_counter()
-        for stamp, (rgb, depth, info) in zip(self.stamps_ns, self._messages):
-            if stop is not None and stop.is_set():
-                break
-            delay = next_time - time.perf_counter()
-            if delay > 0:
-                time.sleep(delay)
-            self.info_pub.publish(info)
-            if depth is not None:
-                self.depth_pub.publish(depth)
-            self.publish_times_ns[stamp] = time.time_ns()
-            self.rgb_pub.publish(rgb)
-            next_time += period
+        for loop in range(loops):
+            for i, (rgb, depth, info) in enumerate(self._messages):
+                if stop is not None and stop.is_set():
+                    self.done.set()
+                    return
+                stamp = self.stamps_ns[i] + int(loop * n * 1e9 / self.rate_hz)
+                rgb.header.stamp = info.header.stamp = ns_to_stamp(stamp)
+                if depth is not None:
+                    depth.header.stamp = ns_to_stamp(stamp + self.depth_lag_ns)
+                delay = next_time - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                self.info_pub.publish(info)
+                if depth is not None:
+                    self.depth_pub.publish(depth)
+                self.publish_times_ns[stamp] = time.time_ns()
+                self.rgb_pub.publish(rgb)
+                next_time += period
         self.done.set()
 
     def start(self) -> threading.Thread:

@@ -87,3 +87,21 @@ def spatial_qa_nodes(args: dict[str, str]) -> list[NodePlan]:
     """Nodes of ``spatial_qa.launch.py`` for the given launch arguments."""
     arg = _with_defaults(args, SPATIAL_QA_ARGUMENTS)
     return [NodePlan("spatial_qa", "rgpt_spatial_qa", {k: v for k, v in arg.items() if k != "config"})]
+
+
+def _param_text(value: Any) -> str:
+    import json
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple)):
+        return json.dumps(list(value))
+    return str(value)
+
+
+def node_command(plan: NodePlan, python: str) -> list[str]:
+    """The command line that starts ``plan`` as a process without ``ros2 run`` (same as the installed executable)."""
+    args = [python, "-m", "rgpt_ros.ros.launcher", plan.executable, "--ros-args", "-r", f"__node:={plan.name}"]
+    for key, value in plan.parameters.items():
+        args += ["-p", f"{key}:={_param_text(value)}"]
+    return args
