@@ -41,7 +41,8 @@ DEPTH_PARAMS: tuple[Param, ...] = (
     Param("dtype", "auto", "Model precision: 'auto' (float16 on CUDA, float32 on CPU) or a dtype name.",
           choices=("auto", "float32", "float16", "bfloat16")),
     Param("input_size", 518, "Fixed square network input (multiple of 14) for static engines; 0 = the "
-          "checkpoint's keep-aspect preprocessing (eager PyTorch only).", minimum=0, maximum=2044),
+          "checkpoint's keep-aspect preprocessing (eager PyTorch only).", minimum=0, maximum=2044,
+          check=lambda v: None if v % 14 == 0 else "must be 0 or a multiple of 14 (the ViT patch size)"),
     Param("backend", "auto", "Runtime: 'auto' (TensorRT > ORT-TensorRT > ORT-CUDA > CUDA graphs > ORT-CPU > eager) "
           "or one of rgpt_ros.accel.BACKENDS.",
           choices=("auto", "tensorrt", "ort-tensorrt", "ort-cuda", "torch-cuda-graph", "torch-compile", "ort-cpu",
