@@ -15,7 +15,8 @@ from rgpt_ros.qa.scoring import Score, format_table, score_answer, summarise
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rgpt-bench", description=__doc__.split(":", 1)[1].strip())
+    parser = argparse.ArgumentParser(prog="rgpt-bench", description="Answer and score a SpatialRGPT-Bench file "
+                                     "(per-category success table on stdout, one JSON line per sample in --out).")
     parser.add_argument("bench_json", help="bench file (SpatialRGPT-Bench JSON list, optionally with depth_info/camera)")
     parser.add_argument("--root", default=None, help="folder the image/depth paths are relative to (default: the JSON's)")
     parser.add_argument("--backend", default="geometric", help=f"answer engine: {', '.join(available_engines())}")

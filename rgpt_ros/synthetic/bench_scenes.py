@@ -289,3 +289,22 @@ def write_synthetic_bench(out_dir: str | os.PathLike, n_scenes: int = 20, seed: 
             entry["truth"] = {k: v for k, v in vars(truth).items() if v is not None}
             entries.append(entry)
     return write_json_atomic(entries, out / "bench.json")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    """``python -m rgpt_ros.synthetic.bench_scenes OUT_DIR [--scenes N] [--seed S]``: write a synthetic bench."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Write a synthetic RGB-D SpatialRGPT-Bench with exact ground truth.")
+    parser.add_argument("out_dir")
+    parser.add_argument("--scenes", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--width", type=int, default=640)
+    parser.add_argument("--height", type=int, default=480)
+    args = parser.parse_args(argv)
+    print(write_synthetic_bench(args.out_dir, args.scenes, args.seed, width=args.width, height=args.height))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
