@@ -165,6 +165,18 @@ def test_box_region_on_a_fronto_parallel_board():
     assert answer.value == pytest.approx(0.16, abs=0.003)
 
 
+@pytest.mark.parametrize("kind", ["mask", "rle", "polygon", "box"])
+def test_every_region_kind_measures_the_tower(rendered, kind):
+    import cv2
+    frame, rgbd, _ = rendered
+    mask = frame.mask(1)
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    spec = {"mask": mask, "rle": mask_to_rle(mask), "polygon": [c.reshape(-1).tolist() for c in contours],
+            "box": frame.visible_box(1)}[kind]
+    answer = GeometricEngine().answer(rgbd, [Region("tower", **{kind: spec})], "How tall is <tower>?")
+    assert answer.success and answer.value == pytest.approx(0.7, rel=0.12)
+
+
 def test_unknown_engine_options_are_rejected():
     with pytest.raises(ValueError, match="unknown option"):
         GeometricEngine(checkpoint="/x")

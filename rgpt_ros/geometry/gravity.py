@@ -38,6 +38,11 @@ class GravityFrame:
     inlier_fraction: float = 0.0
 
     @property
+    def rotation(self) -> np.ndarray:
+        """Alias of ``matrix``: optical -> canonical, orthonormal (det -1: the canonical axes are left-handed)."""
+        return self.matrix
+
+    @property
     def up(self) -> np.ndarray:
         """Unit up-vector in the optical frame."""
         return self.matrix[1]

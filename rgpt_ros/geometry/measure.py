@@ -28,7 +28,7 @@ def nearest_neighbour_distances(a: RegionCloud, b: RegionCloud) -> tuple[np.ndar
     return cached[1], cached[2]
 
 
-def distance(a: RegionCloud, b: RegionCloud, metric: str = "mean_nn", percentile: float = 2.0) -> float:
+def distance(a: RegionCloud, b: RegionCloud, metric: str = "closest", percentile: float = 2.0) -> float:
     """Distance in metres between two regions.
 
     closest:  closest-surface gap, robust to noise: ``percentile``-th percentile of both directed
