@@ -151,3 +151,24 @@ def test_offline_hub_id_absent_names_the_id(tmp_path, monkeypatch):
         resolve_checkpoint("a8cheng/SpatialRGPT-VILA1.5-8B")
     with pytest.raises(CheckpointError, match="not a folder"):
         resolve_checkpoint(str(tmp_path / "nope" / "deeper" / "x"))
+
+
+def test_loaded_model_computes_like_the_saved_one(tmp_path):
+    from rgpt_ros.model.testing import tiny_model
+
+    original = tiny_model(seed=2)
+    loaded = SpatialRGPTForCausalLM.from_pretrained(original.save_pretrained(tmp_path / "m"))
+    torch.manual_seed(0)
+    pixels, depth = torch.randn(1, 3, 384, 384), torch.randn(1, 3, 384, 384)
+    masks = torch.zeros(1, 2, 384, 384)
+    masks[0, 0, :50, :80] = 1
+    masks[0, 1, 100:, 200:] = 1
+    a, b = original.encode_frame(pixels, depth, masks), loaded.encode_frame(pixels, depth, masks)
+    for x, y in zip((a.image_embeds, a.rgb_regions, a.depth_regions), (b.image_embeds, b.rgb_regions, b.depth_regions)):
+        assert torch.equal(x, y)
+    # non-persistent buffers (rotary frequencies, SigLIP position ids) are rebuilt correctly on load
+    for (name, x), (_, y) in zip(original.named_buffers(), loaded.named_buffers()):
+        assert torch.equal(x, y), name
+    ids = torch.arange(5, 60)[None]
+    with torch.no_grad():
+        assert torch.equal(original.llm(ids).logits, loaded.llm(ids).logits)
