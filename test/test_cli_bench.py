@@ -56,3 +56,14 @@ def test_missing_file_and_bad_backend_fail_clearly(synthetic_bench, tmp_path, ca
     bad.write_text(json.dumps(entries))
     assert main([str(bad), "--root", str(synthetic_bench.parent), "--out", str(tmp_path / "p.jsonl")]) == 2
     assert "cannot read image" in capsys.readouterr().err
+
+
+def test_engine_options_are_passed_through(synthetic_bench, tmp_path, capsys):
+    out = tmp_path / "p.jsonl"
+    args = [str(synthetic_bench), "--out", str(out), "--no-progress", "--limit", "3"]
+    assert main(args + ["-O", "edge_px=1", "-O", "largest_cluster=true"]) == 0
+    assert len(out.read_text().splitlines()) == 3
+    assert main(args + ["-O", "colour=red"]) == 2
+    assert "unknown option" in capsys.readouterr().err
+    assert main(args + ["-O", "edge_px"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().err

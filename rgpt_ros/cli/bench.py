@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
@@ -21,6 +22,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", default=None, help="folder the image/depth paths are relative to (default: the JSON's)")
     parser.add_argument("--backend", default="geometric", help=f"answer engine: {', '.join(available_engines())}")
     parser.add_argument("--checkpoint", default=None, help="model checkpoint folder (model backends)")
+    parser.add_argument("--engine-option", "-O", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra engine option, e.g. -O edge_px=1 -O largest_cluster=true (values read as JSON)")
     parser.add_argument("--out", required=True, help="predictions file to write (JSON lines)")
     parser.add_argument("--limit", type=int, default=None, help="answer only the first N samples")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -28,8 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def engine_options(args: argparse.Namespace) -> dict:
-    """Keyword options for make_engine from the command line."""
-    return {"checkpoint": args.checkpoint} if args.checkpoint else {}
+    """Keyword options for make_engine from the command line (--checkpoint, -O KEY=VALUE)."""
+    options: dict = {"checkpoint": args.checkpoint} if args.checkpoint else {}
+    for item in args.engine_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"engine option {item!r} must look like KEY=VALUE")
+        try:
+            options[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key.strip()] = value
+    return options
 
 
 def depth_estimator_from_args(args: argparse.Namespace) -> Optional[DepthEstimator]:

@@ -245,6 +245,12 @@ def scene_questions(frame: RenderedFrame, rng: np.random.Generator,
     return out
 
 
+def _loose(mask: np.ndarray, px: int) -> np.ndarray:
+    if px <= 0:
+        return mask
+    return cv2.dilate(mask.astype(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)) > 0
+
+
 def _reference_answer(category: str, truth: GroundTruth, key: str) -> str:
     names = ["Region [0]", "Region [1]"]
     return answer_text(category, names, yes=truth.yes, choice=truth.choice, value=truth.value, hour=truth.hour,
@@ -252,11 +258,12 @@ def _reference_answer(category: str, truth: GroundTruth, key: str) -> str:
 
 
 def write_synthetic_bench(out_dir: str | os.PathLike, n_scenes: int = 20, seed: int = 0, *, width: int = 640,
-                          height: int = 480, noisy: bool = True) -> Path:
+                          height: int = 480, noisy: bool = True, mask_dilate_px: int = 0) -> Path:
     """Render ``n_scenes`` scenes and write ``bench.json`` (+ images/, depth/) under ``out_dir``; returns the JSON path.
 
     Each sample carries the RGB-D extension (16-bit millimetre depth PNG + intrinsics) and a ``truth``
-    field with the exact answer (yes / choice / value in metres / hour).
+    field with the exact answer (yes / choice / value in metres / hour). ``mask_dilate_px`` > 0 grows the
+    region masks like a loose segmenter would (they then include background pixels around the object).
     """
     if n_scenes < 1:
         raise ValueError(f"n_scenes must be >= 1, got {n_scenes!r}")
@@ -282,7 +289,7 @@ def write_synthetic_bench(out_dir: str | os.PathLike, n_scenes: int = 20, seed: 
             sample_id = f"{seed}_{s:05d}_{category}"
             template = QUESTIONS[category][int(rng.integers(len(QUESTIONS[category])))]
             question = template.format(A="Region [0]", B="Region [1]")
-            masks = [frame.mask(i)] if CATEGORIES[category].regions == 1 else [frame.mask(i), frame.mask(j)]
+            masks = [_loose(frame.mask(k), mask_dilate_px) for k in ((i,) if CATEGORIES[category].regions == 1 else (i, j))]
             entry = make_entry(sample_id, image_file, height, width, question,
                                _reference_answer(category, truth, sample_id), category, CATEGORIES[category].kind,
                                masks, depth_file, 0.001, frame.camera)
@@ -301,8 +308,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--mask-dilate-px", type=int, default=0, help="grow masks like a loose segmenter")
     args = parser.parse_args(argv)
-    print(write_synthetic_bench(args.out_dir, args.scenes, args.seed, width=args.width, height=args.height))
+    print(write_synthetic_bench(args.out_dir, args.scenes, args.seed, width=args.width, height=args.height,
+                                mask_dilate_px=args.mask_dilate_px))
     return 0
 
 
