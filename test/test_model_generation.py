@@ -72,3 +72,14 @@ def test_bad_settings():
         GenerationSettings(compile=True)
     with pytest.raises(GenerationError, match="top_p"):
         GenerationSettings(top_p=0)
+
+
+def test_compiled_decode_step_traces_and_matches(setup):
+    """The compiled static-cache decode step (the CUDA-graph path) gives the eager tokens; aot_eager keeps it fast."""
+    model, embeds = setup
+    eager = Generator(model.llm, [], GenerationSettings(max_new_tokens=10)).generate(embeds)
+    compiled = Generator(model.llm, [], GenerationSettings(max_new_tokens=10, static_cache=True, compile=True,
+                                                            compile_backend="aot_eager"))
+    assert compiled.generate(embeds) == eager
+    assert compiled.generate(embeds[:, :25]) == Generator(model.llm, [], GenerationSettings(max_new_tokens=10)).generate(
+        embeds[:, :25])

@@ -31,6 +31,7 @@ class GenerationSettings:
     seed: int = 0
     static_cache: bool = False
     compile: bool = False
+    compile_backend: str = "inductor"
 
     def __post_init__(self) -> None:
         if self.max_new_tokens < 1:
@@ -67,8 +68,10 @@ class Generator:
         self._static_len = 0
         self._decode: Callable = self._step
         if self.settings.compile:
-            mode = "reduce-overhead" if self._device.type == "cuda" else "default"
-            self._decode = torch.compile(self._step, mode=mode, fullgraph=False, dynamic=False)
+            backend = self.settings.compile_backend
+            options = {"mode": "reduce-overhead" if self._device.type == "cuda" else "default"} \
+                if backend == "inductor" else {}
+            self._decode = torch.compile(self._step, backend=backend, fullgraph=False, dynamic=False, **options)
 
     @property
     def _device(self) -> torch.device:
