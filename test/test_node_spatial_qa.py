@@ -91,4 +91,5 @@ def test_spatial_query_service_answers_and_reports_errors(ros_context):
         executor.shutdown()
         node.destroy_node()
         output = stop_process(proc)
+        print(output)
     assert proc.returncode == 0, output

@@ -91,4 +91,5 @@ def test_tracker_follows_regions_and_accepts_new_ones(ros_context):
         executor.shutdown()
         node.destroy_node()
         output = stop_process(proc)
+        print(output)
     assert proc.returncode == 0, output

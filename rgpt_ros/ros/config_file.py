@@ -19,8 +19,8 @@ HEADER = """\
 # and pass it with `config:=/path/to/my.yaml`. Launch arguments override these values.
 #
 # Reward shaping (reward node, `reward.*`): per valid frame with distance d (metres),
-#   reward = -distance_weight * d + kernel_weight * exp(-d / kernel_scale_m)
-#            + progress_weight * (d[t-1] - d[t]) + success_bonus * [d < success_threshold_m]
+#   reward = -distance_weight * d + kernel_weight * exp(-d / kernel_scale)
+#            + progress_weight * (d[t-1] - d[t]) + success_bonus * [d < success_threshold]
 # (see rgpt_ros/reward/shaping.py). Invalid frames publish valid=false and NaN, never a number.
 """
 

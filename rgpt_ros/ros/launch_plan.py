@@ -96,7 +96,9 @@ def _param_text(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (list, tuple)):
         return json.dumps(list(value))
-    return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)  # YAML-quoted: empty strings and 'true'/'1' stay strings
+    return repr(value)
 
 
 def node_command(plan: NodePlan, python: str) -> list[str]:

@@ -38,7 +38,7 @@ class RewardNode(Node):
         shaping = {k[len(REWARD_PREFIX):]: v for k, v in self.params.items() if k.startswith(REWARD_PREFIX)}
         self.pipeline = RewardPipeline(pair=tuple(self.params["pair"]), config=RewardConfig.from_dict(shaping),
                                        metric=self.params["metric"],
-                                       up=up_vector_or_none(self.params["up_vector"]))
+                                       up=up_vector_or_none(self.params["up_vector"]), track=False)
         self.publisher = self.create_publisher(SpatialReward, self.params["reward_topic"], RELIABLE_OUTPUT_QOS)
         self.debug_publisher = (self.create_publisher(Image, "~/debug_image", SENSOR_QOS)
                                 if self.params["debug_image"] else None)
