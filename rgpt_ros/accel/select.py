@@ -77,7 +77,10 @@ def build_runner(part: ModelPart, backend: str, *, cache_dir: Optional[Path] = N
             build_engine(onnx_file, paths, plan, progress=progress)
         return TensorRTRunner(part, paths.engine, device_id=device_id)
     first = _ORT_FIRST[backend]
-    onnx_file = ensure_onnx(part, cache_dir=cache_dir, opset=opset, dtype=torch.float32)
+    # The CUDA EP runs the graph in its own types, so fp16 needs an fp16 graph; the TensorRT EP takes fp32
+    # and picks fp16 kernels itself (trt_fp16_enable); the CPU EP stays fp32.
+    onnx_dtype = torch.float16 if fp16 and first == CUDA_EP else torch.float32
+    onnx_file = ensure_onnx(part, cache_dir=cache_dir, opset=opset, dtype=onnx_dtype)
     trt_cache = ort_trt_cache_dir(engine_key(part, precision="fp16" if fp16 else "fp32", device_id=device_id),
                                   cache_dir)
     if first == TRT_EP and progress:

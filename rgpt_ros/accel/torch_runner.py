@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from typing import Mapping, Optional
 
 import torch
 
@@ -19,11 +19,12 @@ class TorchRunner(Runner):
     """Run the part's own module.
 
     mode ``eager``: plain inference; ``cuda_graph``: capture once on static buffers and replay (CUDA only,
-    outputs are copies); ``compile``: ``torch.compile(module, mode=compile_mode, backend=compile_backend)``.
+    outputs are copies); ``compile``: ``torch.compile(module, mode=compile_mode, backend=compile_backend)``
+    with ``compile_mode`` defaulting to ``reduce-overhead`` (compiled kernels + CUDA graphs) on CUDA.
     """
 
     def __init__(self, part: ModelPart, mode: str = "eager", *, warmup: int = 3,
-                 compile_mode: str = "max-autotune-no-cudagraphs", compile_backend: str = "inductor"):
+                 compile_mode: Optional[str] = None, compile_backend: str = "inductor"):
         if mode not in TORCH_MODES:
             raise ValueError(f"unknown torch mode {mode!r}; expected one of {TORCH_MODES}")
         super().__init__(part)
@@ -39,8 +40,10 @@ class TorchRunner(Runner):
                 raise RuntimeUnavailableError(f"CUDA graphs need the module on a CUDA device, it is on {self.device}")
             self._capture(part, warmup)
         elif mode == "compile":
-            self._call = torch.compile(self.module, mode=None if compile_backend != "inductor" else compile_mode,
-                                       backend=compile_backend)
+            if compile_mode is None and compile_backend == "inductor":
+                compile_mode = "reduce-overhead" if self.device.type == "cuda" else "default"
+            self._call = torch.compile(self.module, mode=compile_mode if compile_backend == "inductor" else None,
+                                       backend=compile_backend, dynamic=False)
             with torch.inference_mode():
                 for _ in range(max(1, warmup)):  # compile now, not on the first real frame
                     self._call(*part.example_inputs().values())
