@@ -36,6 +36,8 @@ def test_expansion_binds_mentions_in_order_with_repeats():
         "<image>\nHow wide is <mask>?"
     bench = expand_regions("<image>\nIs <mask> <depth> left of <mask> <depth>?", REGIONS)
     assert bench.mentions == (0, 1) and bench.text.count("<image>") == 1
+    stray = expand_regions("Is <depth> <region0> near <depth>?", REGIONS)
+    assert stray.text == "<image>\nIs <mask> <depth> near?" and stray.mentions == (0,)
 
 
 def test_expansion_errors():

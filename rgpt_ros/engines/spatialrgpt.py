@@ -160,7 +160,10 @@ class SpatialRGPTEngine:
         if bad:
             return _refuse("; ".join(encoded.region_errors[i] for i in bad))
         ids = tokenize_with_image(build_prompt(prompt.text), self.model.tokenizer)
-        embeds = self.model.prompt_embeds(ids, encoded.encoding, prompt.mentions)
+        try:
+            embeds = self.model.prompt_embeds(ids, encoded.encoding, prompt.mentions)
+        except PromptError as exc:  # e.g. a question that spells a region token the tokenizer splits oddly
+            return _refuse(str(exc))
         tokens = self.generator.generate(embeds)
         raw = self.model.tokenizer.decode(tokens, skip_special_tokens=True).strip()
         answer = interpret_answer(raw, question, regions)

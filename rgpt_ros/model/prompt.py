@@ -22,6 +22,7 @@ USER_HEADER = "<|start_header_id|>user<|end_header_id|>\n\n"
 ASSISTANT_HEADER = "<|start_header_id|>assistant<|end_header_id|>\n\n"
 
 _IMAGE_IN_QUESTION = re.compile(r"<image>\s*\n?", re.IGNORECASE)
+_STRAY_DEPTH = re.compile(r"\s*<depth>", re.IGNORECASE)
 _BENCH_REGION = re.compile(r"\bRegion\s*\[\s*(\d+)\s*\]", re.IGNORECASE)
 _BENCH_STYLE = re.compile(r"\bRegion\s*\[\s*\d+\s*\]|<mask>", re.IGNORECASE)
 
@@ -52,14 +53,16 @@ def expand_regions(question: str, regions: Sequence[Region], with_depth: bool = 
     """Replace every region reference (``<region0>``, ``<id>``, ``Region [k]``, ``<mask>``) by region tokens.
 
     The k-th mention becomes the k-th ``<mask>`` (and ``<depth>``), bound to the k-th mask; a region
-    mentioned twice is listed twice. Any ``<image>`` the user wrote is dropped (the template adds it).
+    mentioned twice is listed twice. Any ``<image>`` the user wrote is dropped (the template adds it), and
+    so is a ``<depth>`` that does not follow a region reference.
     """
     cleaned = _IMAGE_IN_QUESTION.sub("", question).strip()
     if not cleaned:
         raise PromptError(f"empty question {question!r}")
     resolved = resolve_references(cleaned, regions)
-    placeholder = region_placeholder(with_depth)
-    text = resolved.render(lambda _k, _index: placeholder)
+    marked = resolved.render(lambda _k, _index: "\x01")
+    marked = _STRAY_DEPTH.sub("", marked)  # a <depth> not following a region reference would take no embedding
+    text = marked.replace("\x01", region_placeholder(with_depth))
     return RegionPrompt(text=f"{IMAGE_TOKEN}\n{text}", mentions=resolved.mentions, resolved=resolved)
 
 
