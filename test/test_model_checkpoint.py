@@ -172,3 +172,13 @@ def test_loaded_model_computes_like_the_saved_one(tmp_path):
     ids = torch.arange(5, 60)[None]
     with torch.no_grad():
         assert torch.equal(original.llm(ids).logits, loaded.llm(ids).logits)
+
+
+def test_vision_encoder_alone_loads_the_same_weights(tiny):
+    from rgpt_ros.model.modeling import load_vision_encoder
+
+    vision = load_vision_encoder(tiny)
+    full = SpatialRGPTForCausalLM.from_pretrained(tiny)
+    assert vision.state_dict().keys() == full.vision.state_dict().keys()
+    for key, value in vision.state_dict().items():
+        assert torch.equal(value, full.vision.state_dict()[key]), key

@@ -119,11 +119,7 @@ class SpatialRGPTForCausalLM(nn.Module):
     # ------------------------------------------------------------------ weights in reference naming
     def component_modules(self) -> dict[str, tuple[nn.Module, str]]:
         """Component folder -> (module, key prefix added on disk)."""
-        out = {"llm": (self.llm, ""), "vision_tower": (self.vision.vision_tower, VISION_PREFIX),
-               "mm_projector": (self.vision.mm_projector, "")}
-        if self.vision.region_extractor is not None:
-            out["region_extractor"] = (self.vision.region_extractor, "")
-        return out
+        return {"llm": (self.llm, ""), **vision_component_modules(self.vision)}
 
     def reference_state_dicts(self) -> dict[str, dict[str, torch.Tensor]]:
         """Per component folder, tensors under the names the reference checkpoint uses."""
@@ -138,33 +134,8 @@ class SpatialRGPTForCausalLM(nn.Module):
     def load_component(self, name: str, tensors: Iterator[tuple[str, torch.Tensor]]) -> None:
         """Copy (key, tensor) pairs in reference naming into a component; strict about names and shapes."""
         module, prefix = self.component_modules()[name]
-        targets = module.state_dict(keep_vars=True)
         optional = {"lm_head.weight"} if name == "llm" and self.config.llm.tie_word_embeddings else set()
-        if name == "vision_tower":  # the SigLIP pooling head is never used; some towers are saved without it
-            optional = {k for k in targets if k.startswith("head.")}
-        seen: set[str] = set()
-        unexpected: list[str] = []
-        for key, tensor in tensors:
-            local = key[len(prefix):] if prefix and key.startswith(prefix) else key
-            if local not in targets:
-                unexpected.append(key)
-                continue
-            target = targets[local]
-            if tuple(target.shape) != tuple(tensor.shape):
-                raise CheckpointError(f"{name}: {key} has shape {tuple(tensor.shape)}, the config expects "
-                                      f"{tuple(target.shape)} (config and weights disagree)")
-            with torch.no_grad():
-                target.copy_(tensor)
-            seen.add(local)
-        missing = sorted(set(targets) - seen - optional)
-        if optional - seen and name == "vision_tower":
-            del module.head  # not in the checkpoint: drop it rather than keep uninitialised memory
-            module.use_head = False
-        if missing or unexpected:
-            raise CheckpointError(f"{name}: weights do not match the model: missing {missing[:8]}"
-                                  f"{' ...' if len(missing) > 8 else ''}, unexpected {unexpected[:8]}"
-                                  f"{' ...' if len(unexpected) > 8 else ''} ({len(missing)} missing, "
-                                  f"{len(unexpected)} unexpected)")
+        load_module_weights(name, module, prefix, tensors, optional)
 
     # ------------------------------------------------------------------ I/O
     @classmethod
@@ -262,6 +233,63 @@ class SpatialRGPTForCausalLM(nn.Module):
                               "mention(s); write each mention as one region reference")
         if positions.numel():
             embeds[positions] = regions[index].to(embeds.dtype)
+
+
+def vision_component_modules(vision: SpatialRGPTVisionEncoder) -> dict[str, tuple[nn.Module, str]]:
+    """The vision encoder's component folders -> (module, key prefix on disk)."""
+    out = {"vision_tower": (vision.vision_tower, VISION_PREFIX), "mm_projector": (vision.mm_projector, "")}
+    if vision.region_extractor is not None:
+        out["region_extractor"] = (vision.region_extractor, "")
+    return out
+
+
+def load_module_weights(name: str, module: nn.Module, prefix: str, tensors: Iterator[tuple[str, torch.Tensor]],
+                        optional: set[str] = frozenset()) -> None:
+    """Copy (key, tensor) pairs stored as ``prefix + key`` into ``module``; CheckpointError on any mismatch.
+
+    A SigLIP pooling head absent from the checkpoint is dropped (it is never used).
+    """
+    targets = module.state_dict(keep_vars=True)
+    if name == "vision_tower":
+        optional = set(optional) | {k for k in targets if k.startswith("head.")}
+    seen: set[str] = set()
+    unexpected: list[str] = []
+    for key, tensor in tensors:
+        local = key[len(prefix):] if prefix and key.startswith(prefix) else key
+        if local not in targets:
+            unexpected.append(key)
+            continue
+        target = targets[local]
+        if tuple(target.shape) != tuple(tensor.shape):
+            raise CheckpointError(f"{name}: {key} has shape {tuple(tensor.shape)}, the config expects "
+                                  f"{tuple(target.shape)} (config and weights disagree)")
+        with torch.no_grad():
+            target.copy_(tensor)
+        seen.add(local)
+    missing = sorted(set(targets) - seen - set(optional))
+    if name == "vision_tower" and any(k.startswith("head.") for k in set(targets) - seen):
+        del module.head  # not in the checkpoint: drop it rather than keep uninitialised memory
+        module.use_head = False
+    if missing or unexpected:
+        raise CheckpointError(f"{name}: weights do not match the model: missing {missing[:8]}"
+                              f"{' ...' if len(missing) > 8 else ''}, unexpected {unexpected[:8]}"
+                              f"{' ...' if len(unexpected) > 8 else ''} ({len(missing)} missing, "
+                              f"{len(unexpected)} unexpected)")
+
+
+def load_vision_encoder(path_or_hub_id: str | os.PathLike, *, device: str | torch.device = "cpu",
+                        dtype: Optional[torch.dtype] = None, local_files_only: Optional[bool] = None
+                        ) -> SpatialRGPTVisionEncoder:
+    """Only the vision half of a checkpoint (SigLIP + region extractor + projector), e.g. for ONNX/TensorRT
+    export, without reading the language model's weights."""
+    folder = resolve_checkpoint(path_or_hub_id, local_files_only)
+    config = SpatialRGPTConfig.from_pretrained(folder)
+    with _allocation(device, dtype or default_dtype(device)):
+        vision = SpatialRGPTVisionEncoder(config.vision_tower, config.hidden_size, select_layer=config.select_layer,
+                                          enable_region=config.enable_region)
+    for name, (module, prefix) in vision_component_modules(vision).items():
+        load_module_weights(name, module, prefix, _iter_tensors(folder / name, device))
+    return vision.eval()
 
 
 def _iter_tensors(folder: Path, device: str | torch.device) -> Iterator[tuple[str, torch.Tensor]]:
