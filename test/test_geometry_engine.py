@@ -155,6 +155,13 @@ def test_regions_or_frames_without_depth_are_refused(rendered):
     assert not answer.success and "no pixels inside" in answer.message
 
 
+def test_a_bad_up_vector_in_the_frame_is_refused(rendered):
+    _, rgbd, regions = rendered
+    bad = RGBDFrame(rgbd.rgb, rgbd.depth, rgbd.camera, up=np.zeros(3))
+    answer = GeometricEngine().answer(bad, regions, "How tall is <tower>?")
+    assert not answer.success and "up-vector" in answer.message
+
+
 def test_box_region_on_a_fronto_parallel_board():
     from rgpt_ros.geometry.camera import CameraIntrinsics
     camera = CameraIntrinsics(500.0, 500.0, 159.5, 119.5, 320, 240)

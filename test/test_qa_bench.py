@@ -26,6 +26,21 @@ def test_load_synthetic_bench(synthetic_bench):
     assert s.regions[0].to_mask(240, 320).sum() > 0
 
 
+def test_regions_are_numbered_in_order_of_mention(synthetic_bench):
+    import re
+    for s in load_bench(synthetic_bench):
+        mentioned = [int(k) for k in re.findall(r"Region \[(\d+)\]", s.question)]
+        assert list(dict.fromkeys(mentioned)) == list(range(len(s.regions)))
+        assert s.raw["conversations"][0]["value"].count("<mask>") == len(mentioned)
+
+
+def test_make_entry_rejects_out_of_order_region_numbers():
+    mask = np.ones((4, 4), bool)
+    with pytest.raises(BenchFormatError, match="order of first mention"):
+        make_entry("x", "i.png", 4, 4, "Is Region [1] left of Region [0]?", "Yes.", "left_predicate", "qualitative",
+                   [mask, mask])
+
+
 def test_reference_answers_carry_the_exact_truth(synthetic_bench):
     for s in load_bench(synthetic_bench):
         truth = s.raw["truth"]

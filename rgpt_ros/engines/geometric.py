@@ -10,7 +10,7 @@ import numpy as np
 from rgpt_ros.engines.base import SpatialAnswer
 from rgpt_ros.frame import RGBDFrame
 from rgpt_ros.geometry import measure
-from rgpt_ros.geometry.gravity import GravityFrame, gravity_from_tilt, gravity_from_up
+from rgpt_ros.geometry.gravity import GravityError, GravityFrame, gravity_from_tilt, gravity_from_up
 from rgpt_ros.geometry.pointcloud import CloudOptions
 from rgpt_ros.geometry.regions import Region, RegionError
 from rgpt_ros.geometry.scene import NoDepthError, SceneGeometry
@@ -109,7 +109,7 @@ class GeometricEngine:
             chosen = [regions[i] for i in parsed.roles]
             names = _display_names(parsed.resolved, regions, parsed.roles)
             return answer_category(scene, parsed.category, chosen, names, key=question)
-        except NoDepthError as exc:
+        except (NoDepthError, GravityError) as exc:
             return _refuse(str(exc), parsed.category)
         except RegionError as exc:
             return _refuse(f"cannot measure a region: {exc}", parsed.category)

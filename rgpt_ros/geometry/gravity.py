@@ -162,7 +162,9 @@ def _ransac_plane(points: np.ndarray, tolerance: np.ndarray, iterations: int, mi
     if not admissible.any():
         return None
     normals, offsets = normals[admissible], offsets[admissible]
-    counts = (np.abs(normals @ points.T + offsets[:, None]) < tolerance[None, :]).sum(axis=1)
+    score_idx = rng.choice(len(points), size=min(len(points), 1500), replace=False) if len(points) > 1500 else slice(None)
+    scored, tol = points[score_idx], tolerance[score_idx]  # hypotheses are ranked on a subset, refined on all
+    counts = (np.abs(normals @ scored.T + offsets[:, None]) < tol[None, :]).sum(axis=1)
     k = int(np.argmax(counts))
     return normals[k], float(offsets[k])
 

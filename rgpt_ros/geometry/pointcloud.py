@@ -111,6 +111,8 @@ def region_cloud(depth: np.ndarray, camera: CameraIntrinsics, mask: np.ndarray,
     if mask.shape != depth.shape:
         raise RegionError(f"region {region_id!r}: mask {mask.shape} and depth {depth.shape} differ in size")
     gravity = gravity or camera_gravity()
+    if mask.dtype != bool:
+        mask = mask.astype(bool)
     rows_any = np.flatnonzero(mask.any(axis=1))
     if rows_any.size == 0:
         raise EmptyCloudError(f"region {region_id!r} has no pixels")

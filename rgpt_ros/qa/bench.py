@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from rgpt_ros.frame import RGBDFrame
 from rgpt_ros.geometry.camera import CameraIntrinsics
 from rgpt_ros.geometry.depth import decode_depth
 from rgpt_ros.geometry.regions import Region, mask_to_rle
+
+_BENCH_REFERENCE = re.compile(r"Region \[(\d+)\]")
 
 DepthEstimator = Callable[[np.ndarray], np.ndarray]
 """rgb (H, W, 3) uint8 -> metric depth (H, W) float32 metres (NaN invalid)."""
@@ -134,14 +137,19 @@ def load_frame(sample: BenchSample, depth_estimator: Optional[DepthEstimator] = 
 def make_entry(sample_id: str, image_file: str, height: int, width: int, question: str, answer: str,
                category: str, qa_type: str, masks: Sequence[np.ndarray], depth_file: Optional[str] = None,
                depth_scale: float = 0.001, camera: Optional[CameraIntrinsics] = None) -> dict[str, Any]:
-    """A bench entry in the published layout (+ the RGB-D extension when ``depth_file`` is given)."""
+    """A bench entry in the published layout (+ the RGB-D extension when ``depth_file`` is given).
+
+    ``question`` names the regions ``Region [k]`` numbered in order of first mention; the human turn gets one
+    ``<mask>`` per mention."""
     boxes = []
     for m in masks:
         ys, xs = np.nonzero(m)
         boxes.append([int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1])
-    human = "<image>\n" + question
-    for k in range(len(masks)):
-        human = human.replace(f"Region [{k}]", "<mask>", 1) if f"Region [{k}]" in human else human
+    mentioned = [int(k) for k in _BENCH_REFERENCE.findall(question)]
+    if list(dict.fromkeys(mentioned)) != list(range(len(masks))):
+        raise BenchFormatError(f"question {question!r} must name Region [0] .. Region [{len(masks) - 1}] in order of "
+                               "first mention (the k-th <mask> is the k-th region)")
+    human = "<image>\n" + _BENCH_REFERENCE.sub("<mask>", question)
     entry: dict[str, Any] = {
         "id": sample_id,
         "image_info": {"file_path": image_file, "height": int(height), "width": int(width)},

@@ -251,10 +251,24 @@ def _loose(mask: np.ndarray, px: int) -> np.ndarray:
     return cv2.dilate(mask.astype(np.uint8), np.ones((2 * px + 1, 2 * px + 1), np.uint8)) > 0
 
 
-def _reference_answer(category: str, truth: GroundTruth, key: str) -> str:
-    names = ["Region [0]", "Region [1]"]
-    return answer_text(category, names, yes=truth.yes, choice=truth.choice, value=truth.value, hour=truth.hour,
-                       key="reference|" + key)
+def _entry(sample_id: str, template: str, category: str, truth: GroundTruth, role_masks: list[np.ndarray],
+           image_file: str, depth_file: str, frame: RenderedFrame) -> dict:
+    """Bench entry for roles A (= role_masks[0]) and B: regions are numbered in order of first mention, so the
+    k-th ``<mask>`` of the human turn is the k-th region, as in the published bench."""
+    two = CATEGORIES[category].regions == 2
+    b_first = two and template.index("{B}") < template.index("{A}")
+    number = {"A": 1 if b_first else 0, "B": 0 if b_first else 1}
+    names = [f"Region [{number['A']}]", f"Region [{number['B']}]"]
+    question = template.format(A=names[0], B=names[1])
+    masks = ([role_masks[1], role_masks[0]] if b_first else role_masks) if two else role_masks[:1]
+    answer = answer_text(category, names, yes=truth.yes, choice=truth.choice, value=truth.value, hour=truth.hour,
+                         key="reference|" + sample_id)
+    entry = make_entry(sample_id, image_file, frame.rgb.shape[0], frame.rgb.shape[1], question, answer, category,
+                       CATEGORIES[category].kind, masks, depth_file, 0.001, frame.camera)
+    entry["truth"] = {k: v for k, v in vars(truth).items() if v is not None}
+    if truth.choice is not None:
+        entry["truth"]["choice"] = str(number["A" if truth.choice == 0 else "B"])  # the chosen region's number
+    return entry
 
 
 def write_synthetic_bench(out_dir: str | os.PathLike, n_scenes: int = 20, seed: int = 0, *, width: int = 640,
@@ -288,12 +302,8 @@ def write_synthetic_bench(out_dir: str | os.PathLike, n_scenes: int = 20, seed: 
         for category, i, j, truth in questions:
             sample_id = f"{seed}_{s:05d}_{category}"
             template = QUESTIONS[category][int(rng.integers(len(QUESTIONS[category])))]
-            question = template.format(A="Region [0]", B="Region [1]")
-            masks = [_loose(frame.mask(k), mask_dilate_px) for k in ((i,) if CATEGORIES[category].regions == 1 else (i, j))]
-            entry = make_entry(sample_id, image_file, height, width, question,
-                               _reference_answer(category, truth, sample_id), category, CATEGORIES[category].kind,
-                               masks, depth_file, 0.001, frame.camera)
-            entry["truth"] = {k: v for k, v in vars(truth).items() if v is not None}
+            entry = _entry(sample_id, template, category, truth, [_loose(frame.mask(k), mask_dilate_px) for k in (i, j)],
+                           image_file, depth_file, frame)
             entries.append(entry)
     return write_json_atomic(entries, out / "bench.json")
 
