@@ -132,3 +132,12 @@ def test_rgpt_bench_backend_spatialrgpt(checkpoint, tmp_path):
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 3 and all(r["success"] for r in rows)
     assert all(r["engine_category"] == r["category"] for r in rows)
+
+
+def test_warmup_runs_the_whole_path(checkpoint, frame):
+    engine = _engine(checkpoint)
+    calls = []
+    engine.model.vision.register_forward_hook(lambda *args: calls.append(1))
+    engine.warmup()
+    assert len(calls) == 1 and engine._cached is None
+    assert engine.answer(frame, REGIONS, QUESTIONS[0]).success

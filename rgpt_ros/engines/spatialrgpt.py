@@ -16,6 +16,7 @@ import torch
 
 from rgpt_ros.engines.base import SpatialAnswer
 from rgpt_ros.frame import RGBDFrame
+from rgpt_ros.geometry.camera import CameraIntrinsics
 from rgpt_ros.geometry.regions import Region, RegionError
 from rgpt_ros.model.generation import GenerationSettings, Generator
 from rgpt_ros.model.modeling import FrameEncoding, SpatialRGPTForCausalLM, default_dtype
@@ -110,6 +111,23 @@ class SpatialRGPTEngine:
         """Encode the frame and all regions once, then answer each question."""
         encoded = self.encode(frame, regions)
         return [self._answer_one(encoded, question) for question in questions]
+
+    def warmup(self, n_regions: int = 2) -> None:
+        """Answer one synthetic question so that compilation / CUDA-graph capture happens now (e.g. at node
+        start-up) rather than on the first real question. Decodes a few tokens regardless of stop tokens."""
+        size = MODEL_IMAGE_SIZE
+        rgb = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
+        frame = RGBDFrame(rgb, np.full((size, size), 2.0, np.float32), CameraIntrinsics.from_fov(size, size))
+        step = size // (n_regions + 1)
+        regions = [Region(f"warmup{i}", box=(i * step, i * step, (i + 1) * step, (i + 1) * step))
+                   for i in range(n_regions)]
+        question = "How far apart are " + " and ".join(f"<region{i}>" for i in range(n_regions)) + "?"
+        prompt = expand_regions(question, regions, with_depth=self.model.config.enable_depth)
+        encoded = self.encode(frame, regions)
+        embeds = self.model.prompt_embeds(tokenize_with_image(build_prompt(prompt.text), self.model.tokenizer),
+                                          encoded.encoding, prompt.mentions)
+        self.generator.generate(embeds, max_new_tokens=min(3, self.settings.max_new_tokens), stop=False)
+        self._cached = None
 
     # ------------------------------------------------------------------ pieces
     def depth_image(self, frame: RGBDFrame) -> tuple[np.ndarray, str]:

@@ -94,8 +94,9 @@ class Generator:
         return self._static
 
     @torch.inference_mode()
-    def generate(self, inputs_embeds: torch.Tensor, max_new_tokens: Optional[int] = None) -> list[int]:
-        """Generated token ids (stop token excluded) for one (1, T, H) prompt."""
+    def generate(self, inputs_embeds: torch.Tensor, max_new_tokens: Optional[int] = None, *,
+                 stop: bool = True) -> list[int]:
+        """Generated token ids (stop token excluded) for one (1, T, H) prompt; ``stop=False`` ignores stop tokens."""
         if inputs_embeds.ndim != 3 or inputs_embeds.shape[0] != 1:
             raise GenerationError(f"expected (1, T, H) prompt embeddings, got {tuple(inputs_embeds.shape)}")
         budget = self.settings.max_new_tokens if max_new_tokens is None else int(max_new_tokens)
@@ -114,7 +115,7 @@ class Generator:
         position = torch.tensor([[length]], device=self._device)
         for _ in range(budget):
             value = int(token.item())
-            if value in self.stop_ids:
+            if stop and value in self.stop_ids:
                 break
             tokens.append(value)
             if len(tokens) == budget:
