@@ -67,3 +67,12 @@ def test_engine_options_are_passed_through(synthetic_bench, tmp_path, capsys):
     assert "unknown option" in capsys.readouterr().err
     assert main(args + ["-O", "edge_px"]) == 2
     assert "KEY=VALUE" in capsys.readouterr().err
+
+
+def test_refusals_count_as_wrong(synthetic_bench):
+    samples = [s for s in load_bench(synthetic_bench) if s.category.endswith("_predicate")][:2]
+    for s in samples:
+        s.question = "What colour is Region [0]?"  # unanswerable: the engine refuses
+    results = list(run_bench(samples, GeometricEngine(), progress=False))
+    assert [row["success"] for row, _ in results] == [False, False]
+    assert [score.success for _, score in results] == [False, False]

@@ -52,6 +52,7 @@ def test_clock(text, hour):
     ("No, it is not.", False), ("Incorrect, Region [0] is not above Region [1].", False), ("That is False.", False),
     ("In fact, Region [0] is to the right of Region [1].", False), ("Actually, Region [0] is below.", False),
     ("Region [0] isn't taller than Region [1].", False), ("", None),
+    ("I cannot answer that: no depth", None), ("I'm not sure.", None),
 ])
 def test_yes_no(text, yes):
     assert parse_yes_no(text) is yes

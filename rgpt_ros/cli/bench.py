@@ -69,6 +69,8 @@ def run_bench(samples: Sequence[BenchSample], engine: SpatialEngine, depth_estim
                    engine_category=answer.category, message=answer.message)
         score = score_answer(sample.category, answer.text, sample.reference,
                              pred_value=answer.value if answer.success else None, pred_unit=answer.unit)
+        if not answer.success and score.success is not None:
+            score.success = False  # a refusal never counts as right, whatever its text happens to parse as
         row["correct"] = score.success
         yield row, score
 

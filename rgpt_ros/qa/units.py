@@ -33,6 +33,7 @@ _CLOCK = re.compile(rf"\b(?P<hour>\d{{1,2}}|{_HOUR_WORDS})\s*(?:o['’`]?\s*cloc
 _YES_START = re.compile(r"^\W*(yes|yeah|yep|indeed|correct|right|true|that is true|affirmative|absolutely|certainly)\b",
                         re.IGNORECASE)
 _NO_START = re.compile(r"^\W*(no|nope|incorrect|false|that is false|not|negative|in fact|actually)\b", re.IGNORECASE)
+_UNDECIDED = re.compile(r"\b(cannot|can't|can not|unable to|not sure|don't know|do not know|unclear)\b", re.IGNORECASE)
 _NEGATION = re.compile(r"\b(not|n't|isn't|aren't|doesn't|neither|nor|never)\b|n't\b", re.IGNORECASE)
 
 
@@ -140,7 +141,8 @@ def parse_clock(text: str) -> Optional[int]:
 
 def parse_yes_no(text: str) -> Optional[bool]:
     """Yes/no from an answer: the leading word when it decides ("Yes, ...", "Indeed", "Incorrect", "In fact"),
-    else negation in the sentence means no, a plain statement means yes; None for empty text."""
+    else negation in the sentence means no, a plain statement means yes; None for empty text and for
+    refusals ("I cannot answer ...", "not sure")."""
     stripped = text.strip()
     if not stripped:
         return None
@@ -148,6 +150,8 @@ def parse_yes_no(text: str) -> Optional[bool]:
         return True
     if _NO_START.match(stripped):
         return False
+    if _UNDECIDED.search(stripped):
+        return None
     return not bool(_NEGATION.search(stripped))
 
 
