@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from transformers import SiglipVisionConfig, SiglipVisionModel
+from transformers import SiglipVisionConfig
 
 from rgpt_ros.model.projector import MultimodalProjector, merge_2x2_tokens
 from rgpt_ros.model.region_extractor import LayerNorm2d, RegionExtractor, mask_pool
-from rgpt_ros.model.vision import SigLIPFeatures, SpatialRGPTVisionEncoder
+from rgpt_ros.model.vision import SpatialRGPTVisionEncoder
 
 
 def test_merge_order_on_hand_built_grid():
@@ -100,12 +100,13 @@ def _tiny_vision_config():
 
 def test_features_are_penultimate_hidden_state():
     torch.manual_seed(0)
-    tower = SiglipVisionModel(_tiny_vision_config()).eval()
+    enc = SpatialRGPTVisionEncoder(_tiny_vision_config(), 24).eval()
     x = torch.randn(2, 3, 384, 384)
     with torch.no_grad():
-        want = tower(x, output_hidden_states=True).hidden_states[-2]
-        got = SigLIPFeatures(tower, -2)(x)
-    torch.testing.assert_close(got, want)
+        hidden = enc.vision_tower(x, output_hidden_states=True).hidden_states
+        torch.testing.assert_close(enc.features(x), hidden[-2])
+        enc.feature_layers = 1  # select_layer 1 = output of the first encoder layer
+        torch.testing.assert_close(enc.features(x), hidden[1])
 
 
 def test_vision_encoder_forward_matches_pieces():

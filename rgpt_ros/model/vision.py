@@ -24,21 +24,6 @@ def layers_to_run(num_layers: int, select_layer: int) -> int:
     return index
 
 
-class SigLIPFeatures(nn.Module):
-    """``SiglipVisionModel`` returning ``hidden_states[select_layer]`` without running later layers."""
-
-    def __init__(self, tower: SiglipVisionModel, select_layer: int = -2) -> None:
-        super().__init__()
-        self.tower = tower
-        self.num_layers = layers_to_run(len(tower.encoder.layers), select_layer)
-
-    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        hidden = self.tower.embeddings(pixel_values.to(self.tower.embeddings.patch_embedding.weight.dtype))
-        for layer in self.tower.encoder.layers[: self.num_layers]:
-            hidden = layer(hidden, None)
-        return hidden
-
-
 class SpatialRGPTVisionEncoder(nn.Module):
     """RGB image + depth image + region masks -> image tokens and region embeddings for the LLM.
 
@@ -51,12 +36,20 @@ class SpatialRGPTVisionEncoder(nn.Module):
                  enable_region: bool = True) -> None:
         super().__init__()
         self.vision_tower = SiglipVisionModel(vision_config)
-        self.features = SigLIPFeatures(self.vision_tower, select_layer)
+        self.feature_layers = layers_to_run(vision_config.num_hidden_layers, select_layer)
         self.grid = vision_config.image_size // vision_config.patch_size
         self.mm_projector = MultimodalProjector(vision_config.hidden_size, llm_hidden, self.grid)
         self.region_extractor: Optional[RegionExtractor] = (
             RegionExtractor(vision_config.hidden_size, llm_hidden, self.grid, vision_config.image_size)
             if enable_region else None)
+
+    def features(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        """SigLIP ``hidden_states[select_layer]`` (B, 729, C), running only the layers it needs."""
+        tower = self.vision_tower
+        hidden = tower.embeddings(pixel_values.to(tower.embeddings.patch_embedding.weight.dtype))
+        for layer in tower.encoder.layers[: self.feature_layers]:
+            hidden = layer(hidden, None)
+        return hidden
 
     def encode_image(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
         """(image_embeds (B,196,H), refined hres tokens (B,L*16,C) or None without a region extractor)."""
