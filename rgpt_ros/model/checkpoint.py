@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Iterator, Mapping, Optional
 
 import torch
 from safetensors import safe_open
@@ -67,14 +67,14 @@ def weight_files(folder: Path) -> list[Path]:
     return files
 
 
-def load_weights(folder: Path, device: str | torch.device = "cpu") -> dict[str, torch.Tensor]:
-    """All tensors of a component folder, keys as stored."""
-    out: dict[str, torch.Tensor] = {}
+def iter_weights(folder: Path, device: str | torch.device = "cpu") -> Iterator[tuple[str, torch.Tensor]]:
+    """(key, tensor) pairs of a component folder, one tensor in memory at a time, loaded onto ``device``."""
+    if not folder.is_dir():
+        raise CheckpointError(f"checkpoint folder {folder} is missing")
     for file in weight_files(folder):
-        with safe_open(str(file), framework="pt", device=str(device)) as handle:
+        with safe_open(str(file), framework="pt", device=str(torch.device(device))) as handle:
             for key in handle.keys():
-                out[key] = handle.get_tensor(key)
-    return out
+                yield key, handle.get_tensor(key)
 
 
 def save_weights(state: Mapping[str, torch.Tensor], folder: Path, max_shard_bytes: int = DEFAULT_SHARD_BYTES) -> None:

@@ -14,12 +14,11 @@ from pathlib import Path
 from typing import Iterator, Mapping, Optional, Sequence
 
 import torch
-from safetensors import safe_open
 from torch import nn
 from transformers import AutoTokenizer, LlamaForCausalLM
 from transformers.initialization import no_init_weights
 
-from rgpt_ros.model.checkpoint import CheckpointError, DEFAULT_SHARD_BYTES, resolve_checkpoint, save_weights, weight_files
+from rgpt_ros.model.checkpoint import CheckpointError, DEFAULT_SHARD_BYTES, iter_weights, resolve_checkpoint, save_weights
 from rgpt_ros.model.configuration import SpatialRGPTConfig
 from rgpt_ros.model.prompt import DEPTH_TOKEN, IMAGE_TOKEN_INDEX, MASK_TOKEN, PromptError
 from rgpt_ros.model.vision import SpatialRGPTVisionEncoder
@@ -152,7 +151,7 @@ class SpatialRGPTForCausalLM(nn.Module):
         with _allocation(device, dtype):
             model = cls(config, tokenizer)
         for name in model.component_modules():
-            model.load_component(name, _iter_tensors(folder / name, device))
+            model.load_component(name, iter_weights(folder / name, device))
         if config.llm.tie_word_embeddings:
             model.llm.tie_weights()
         model.mask_token_id  # fail early on a tokenizer without the region tokens
@@ -288,17 +287,8 @@ def load_vision_encoder(path_or_hub_id: str | os.PathLike, *, device: str | torc
         vision = SpatialRGPTVisionEncoder(config.vision_tower, config.hidden_size, select_layer=config.select_layer,
                                           enable_region=config.enable_region)
     for name, (module, prefix) in vision_component_modules(vision).items():
-        load_module_weights(name, module, prefix, _iter_tensors(folder / name, device))
+        load_module_weights(name, module, prefix, iter_weights(folder / name, device))
     return vision.eval()
-
-
-def _iter_tensors(folder: Path, device: str | torch.device) -> Iterator[tuple[str, torch.Tensor]]:
-    if not folder.is_dir():
-        raise CheckpointError(f"checkpoint folder {folder} is missing")
-    for file in weight_files(folder):
-        with safe_open(str(file), framework="pt", device=str(torch.device(device))) as handle:
-            for key in handle.keys():
-                yield key, handle.get_tensor(key)
 
 
 def read_reference_tensors(folder: str | os.PathLike) -> Mapping[str, dict[str, torch.Tensor]]:
@@ -307,5 +297,5 @@ def read_reference_tensors(folder: str | os.PathLike) -> Mapping[str, dict[str, 
     out = {}
     for name in ("llm", "vision_tower", "mm_projector", "region_extractor"):
         if (folder / name).is_dir():
-            out[name] = dict(_iter_tensors(folder / name, "cpu"))
+            out[name] = dict(iter_weights(folder / name, "cpu"))
     return out
