@@ -32,7 +32,7 @@ from scipy.stats import spearmanr  # noqa: E402
 
 from rgpt_ros.bags.annotate import AnnotationOptions, annotate_bag  # noqa: E402
 from rgpt_ros.bags.reader import BagReader  # noqa: E402
-from rgpt_ros.bags.recording import write_episode_bag  # noqa: E402
+from rgpt_ros.bags.recording import RGB_TOPIC, write_episode_bag  # noqa: E402
 from rgpt_ros.cli.annotate import load_config  # noqa: E402
 from rgpt_ros.synthetic.episodes import CUBE, FINGERTIP, KINDS, make_episode  # noqa: E402
 
@@ -51,7 +51,7 @@ def read_all(bag: Path) -> int:
     with BagReader(bag) as reader:
         for conn, _, raw in reader.messages():
             msg = reader.deserialize(raw, conn.msgtype)
-            frames += conn.topic.endswith("color/image_raw")
+            frames += conn.topic == RGB_TOPIC
             del msg
     return frames
 

@@ -169,17 +169,19 @@ def to_rgb(array: np.ndarray, encoding: str) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGBA2RGB if rgb_order else cv2.COLOR_BGRA2RGB)
 
 
-def depth_to_metres(array: np.ndarray, encoding: str, scale: Optional[float] = None) -> np.ndarray:
+def depth_to_metres(array: np.ndarray, encoding: str, scale: Optional[float] = None,
+                    **limits: float) -> np.ndarray:
     """Decoded depth image -> ``(H, W)`` float32 metres, NaN where invalid.
 
     Delegates to :func:`rgpt_ros.geometry.depth.decode_depth` (the one depth decoder):
-    16UC1/mono16 are millimetres unless ``scale`` (metres per unit) says otherwise, 32FC1 metres.
+    16UC1/mono16 are millimetres unless ``scale`` (metres per unit) says otherwise, 32FC1 metres;
+    ``limits`` are its ``min_m``/``max_m`` (depth outside becomes NaN).
     """
     if encoding not in DEPTH_ENCODINGS:
         raise ImageEncodingError(f"depth encoding must be one of {sorted(DEPTH_ENCODINGS)}, got {encoding!r}")
     from rgpt_ros.geometry.depth import decode_depth
 
-    return decode_depth(array, encoding, scale)
+    return decode_depth(array, encoding, scale, **limits)
 
 
 def image_msg_to_numpy(msg: Any) -> np.ndarray:
@@ -193,6 +195,11 @@ def image_msg_to_rgb(msg: Any) -> np.ndarray:
     return to_rgb(image_msg_to_numpy(msg), msg.encoding)
 
 
-def image_msg_to_metres(msg: Any, scale: Optional[float] = None) -> np.ndarray:
-    """``sensor_msgs/Image``-like depth object -> ``(H, W)`` float32 metres, NaN invalid."""
-    return depth_to_metres(image_msg_to_numpy(msg), msg.encoding, scale)
+def image_msg_to_metres(msg: Any, scale: Optional[float] = None, **limits: float) -> np.ndarray:
+    """``sensor_msgs/Image``-like depth object -> ``(H, W)`` float32 metres, NaN invalid.
+
+    ``scale`` (metres per unit) applies to integer encodings only; float depth is always metres.
+    """
+    if msg.encoding == "32FC1":
+        scale = None
+    return depth_to_metres(image_msg_to_numpy(msg), msg.encoding, scale, **limits)

@@ -42,7 +42,8 @@ def bags(tmp_path_factory, episode) -> dict[str, Path]:
 
 
 def boxes_options(episode, **kw) -> AnnotationOptions:
-    return AnnotationOptions(regions=episode[0].regions(), pair=(FINGERTIP, CUBE), **kw)
+    kw.setdefault("pair", (FINGERTIP, CUBE))
+    return AnnotationOptions(regions=episode[0].regions(), **kw)
 
 
 def read_all(path: Path) -> dict[str, list[tuple[int, bytes]]]:

@@ -7,16 +7,16 @@ converts and writes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
-from rgpt_ros.bags.errors import BagError
+from rgpt_ros.bags.errors import BagError, CorruptBagError
 from rgpt_ros.bags.export import write_csv
-from rgpt_ros.bags.messages import frame_from_msgs, header_msg, intrinsics_from_msg, point_msg, region_array_msg, \
-    region_from_msg
+from rgpt_ros.bags.messages import frame_from_msgs, region_array_msg, region_from_msg, spatial_reward_msg, stamp_ns
 from rgpt_ros.bags.plot import write_plot
 from rgpt_ros.bags.reader import BagReader
 from rgpt_ros.bags.records import FrameRecord
@@ -104,11 +104,14 @@ def _initial_regions(reader: BagReader, topics: BagTopics, options: AnnotationOp
                    "topic with regions in the bag")
 
 
-def _pair(regions: Sequence[Region], pair: Optional[tuple[str, str]]) -> tuple[str, str]:
+def _pair(regions: Sequence[Region], pair: Optional[tuple[str, str]], config_pair: tuple[str, str]) -> tuple[str, str]:
+    """The measured pair: ``pair`` if given, else the config's pair when both exist, else the only two regions."""
     ids = [r.id for r in regions]
     if len(set(ids)) != len(ids):
         raise RegionError(f"region ids must be unique, got {ids}")
     if pair is None:
+        if all(p in ids for p in config_pair):
+            return config_pair
         if len(ids) != 2:
             raise RegionError(f"{len(ids)} regions {ids}: say which two to measure with --pair A,B")
         return ids[0], ids[1]
@@ -132,15 +135,21 @@ def annotate_bag(in_path: str | Path, out_path: str | Path, options: Optional[An
     ``options`` (or keyword overrides of its fields) choose regions, pair, config, topics and outputs.
     Raises BagError / CorruptBagError / TopicDetectionError / RegionError (all ValueError) on bad input.
     """
-    from rgpt_ros.bags.frames import FrameAssembler, make_pipeline, reward_fields
+    from rgpt_ros.bags.frames import FrameAssembler, make_pipeline
+    from rgpt_ros.bags.settings import AnnotationSettings
 
-    options = options or AnnotationOptions()
+    options = dataclasses.replace(options or AnnotationOptions())
     for key, value in overrides.items():
         if not hasattr(options, key):
             raise TypeError(f"annotate_bag got an unknown option {key!r}")
         setattr(options, key, value)
+    if options.backend != "geometric":
+        raise BagError(f"backend {options.backend!r}: the reward pipeline measures distances geometrically from "
+                       "depth; only 'geometric' is available for reward annotation")
     in_path, out_path = Path(in_path), Path(out_path)
     _check_paths(in_path, out_path)
+    settings = AnnotationSettings.from_mapping(options.config)
+    depth_scale = options.depth_scale if options.depth_scale is not None else settings.depth_scale
     started = time.perf_counter()
     ts = rgpt_typestore()
     with BagReader(in_path, partial=options.partial) as reader:
@@ -151,44 +160,63 @@ def annotate_bag(in_path: str | Path, out_path: str | Path, options: Optional[An
             raise BagError(f"bag {reader.name!r} already has {clash}; choose other output topic names "
                            "(--reward-topic / --regions-out-topic)")
         regions = _initial_regions(reader, topics, options)
-        pair = _pair(regions, options.pair)
-        pipeline = make_pipeline(options.config, pair, options.backend)
-        assembler = FrameAssembler(topics)
+        pair = _pair(regions, options.pair, settings.pair)
+        pipeline = make_pipeline(settings, pair)
+        assembler = FrameAssembler(topics, slop=settings.sync_slop_s, queue_size=settings.sync_queue_size)
         storage = options.storage or reader.storage
         records: list[FrameRecord] = []
+        problems: list[str] = []
         copied = 0
-        total = reader.message_count
         with AtomicBagWriter(out_path, storage, overwrite=options.overwrite) as out, \
-                _progress_bar(total, reader.name, options.progress) as bar:
+                _progress_bar(reader.message_count, reader.name, options.progress) as bar:
             conns = {id(c): out.copy_connection(c, reader.typestore) for c in reader.connections}
             reward_conn = out.add_topic(options.reward_topic, SPATIAL_REWARD, ts)
             regions_conn = out.add_topic(options.regions_out_topic, REGION_ARRAY, ts)
             for conn, log_time, raw in reader.messages():
-                out.write(conns[id(conn)] if id(conn) in conns else out.copy_connection(conn, reader.typestore),
-                          log_time, raw)
+                target = conns.get(id(conn)) or out.copy_connection(conn, reader.typestore)
+                out.write(target, log_time, raw)
                 copied += 1
                 bar.update(1)
                 if conn.topic not in assembler.topics:
                     continue
-                for msgs, frame_log_time in assembler.add(conn.topic, log_time, reader.deserialize(raw, conn.msgtype)):
-                    frame = frame_from_msgs(msgs.rgb, msgs.depth, msgs.info, depth_scale=options.depth_scale)
+                try:
+                    msg = reader.decode(conn, log_time, raw)
+                except CorruptBagError as exc:
+                    if not options.partial:
+                        raise
+                    problems.append(str(exc))  # a damaged message: copied as is, not annotated
+                    continue
+                for msgs, frame_log_time in assembler.add(conn.topic, log_time, msg):
+                    try:
+                        frame = frame_from_msgs(msgs.rgb, msgs.depth, msgs.info, depth_scale=depth_scale,
+                                                up=settings.up_vector, min_depth_m=settings.min_depth_m,
+                                                max_depth_m=settings.max_depth_m)
+                    except ValueError as exc:
+                        bad = BagError(f"bag {reader.name!r}: frame at {stamp_ns(msgs.rgb.header)} ns cannot be "
+                                       f"used: {exc}")
+                        if not options.partial:
+                            raise bad from exc
+                        problems.append(str(bad))
+                        continue
                     if not records:
                         pipeline.reset(frame, regions)
                     result = pipeline.step(frame)
-                    record = _record(len(records), frame.stamp_ns, result, pair)
-                    records.append(record)
-                    reward = ts.types[SPATIAL_REWARD](header=header_msg(ts, frame.stamp_ns, frame.frame_id),
-                                                      **reward_fields(result, ts, point_msg))
+                    records.append(_record(len(records), frame.stamp_ns, result))
+                    reward = spatial_reward_msg(ts, result, frame.stamp_ns, frame.frame_id)
                     out.write(reward_conn, frame_log_time, ts.serialize_cdr(reward, SPATIAL_REWARD))
-                    region_msg = region_array_msg(ts, result.regions, frame.stamp_ns, frame.frame_id,
-                                                  frame.height, frame.width)
-                    out.write(regions_conn, frame_log_time, ts.serialize_cdr(region_msg, REGION_ARRAY))
-        damage = str(reader.damage) if reader.damage is not None else None
+                    tracked = region_array_msg(ts, result.regions, frame.stamp_ns, frame.frame_id, frame.height,
+                                               frame.width)
+                    out.write(regions_conn, frame_log_time, ts.serialize_cdr(tracked, REGION_ARRAY))
+        if reader.damage is not None:
+            problems.insert(0, str(reader.damage))
+    if len(problems) > 4:
+        problems[4:] = [f"... and {len(problems) - 4} more"]
     summary = AnnotationSummary(bag=str(in_path), out=str(out_path), storage=storage,
                                 topics={"rgb": topics.rgb, "depth": topics.depth, "info": topics.info,
                                         "regions": topics.regions},
                                 frames=len(records), valid_frames=sum(r.valid for r in records),
-                                messages_copied=copied, seconds=0.0, damage=damage, records=records)
+                                messages_copied=copied, seconds=0.0, damage="; ".join(problems) or None,
+                                records=records)
     if options.csv_path:
         summary.csv = str(write_csv(records, options.csv_path))
     if options.plot_path:
@@ -197,7 +225,7 @@ def annotate_bag(in_path: str | Path, out_path: str | Path, options: Optional[An
     return summary
 
 
-def _record(index: int, stamp: int, result: Any, pair: tuple[str, str]) -> FrameRecord:
+def _record(index: int, stamp: int, result: Any) -> FrameRecord:
     boxes, tracked = {}, {}
     height, width = result.image_size
     for region in result.regions:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any
 
 from rgpt_ros.bags.topics import BagTopics
 from rgpt_ros.sync import ApproximateTimeSynchronizer
 
-DEFAULT_SLOP_S = 0.02
-DEFAULT_QUEUE = 10
+if TYPE_CHECKING:
+    from rgpt_ros.bags.settings import AnnotationSettings
+    from rgpt_ros.reward.pipeline import RewardPipeline
+
+DEFAULT_SLOP_S = 0.025
+DEFAULT_QUEUE = 15
 
 
 @dataclass(frozen=True)
@@ -47,3 +51,11 @@ class FrameAssembler:
     @property
     def dropped(self) -> dict[str, int]:
         return dict(self.sync.dropped)
+
+
+def make_pipeline(settings: "AnnotationSettings", pair: tuple[str, str]) -> "RewardPipeline":
+    """The live reward node's per-frame pipeline, owning its tracker (prompted on the first frame)."""
+    from rgpt_ros.reward.pipeline import RewardPipeline
+
+    return RewardPipeline(pair=pair, config=settings.reward, metric=settings.metric, up=settings.up_vector,
+                          track=True, tracker_config=settings.tracker)

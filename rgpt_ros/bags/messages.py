@@ -57,11 +57,22 @@ def intrinsics_from_msg(info: Any) -> CameraIntrinsics:
 
 
 def frame_from_msgs(rgb: Any, depth: Any, info: Any, *, camera: Optional[CameraIntrinsics] = None,
-                    depth_scale: Optional[float] = None) -> RGBDFrame:
-    """Colour + registered depth + CameraInfo messages -> :class:`RGBDFrame` stamped with the colour image."""
-    return RGBDFrame(rgb=image_msg_to_rgb(rgb), depth=image_msg_to_metres(depth, depth_scale),
-                     camera=camera or intrinsics_from_msg(info), stamp_ns=stamp_ns(rgb.header),
-                     frame_id=str(rgb.header.frame_id))
+                    depth_scale: Optional[float] = None, up: Optional[Sequence[float]] = None,
+                    min_depth_m: Optional[float] = None, max_depth_m: Optional[float] = None) -> RGBDFrame:
+    """Colour + registered depth + CameraInfo messages -> :class:`RGBDFrame` stamped with the colour image.
+
+    ``depth_scale`` (metres per unit) applies to integer depth only; depth outside
+    ``[min_depth_m, max_depth_m]`` becomes NaN. ValueError subclasses with clear messages on bad input.
+    """
+    colour = image_msg_to_rgb(rgb)
+    limits = {k: v for k, v in (("min_m", min_depth_m), ("max_m", max_depth_m)) if v is not None}
+    metres = image_msg_to_metres(depth, depth_scale, **limits)
+    if metres.shape != colour.shape[:2]:
+        raise ValueError(f"depth is {metres.shape[1]}x{metres.shape[0]} but colour is "
+                         f"{colour.shape[1]}x{colour.shape[0]}: use the depth registered (aligned) to colour")
+    up_vec = np.asarray(up, dtype=np.float64) if up is not None and len(up) == 3 else None
+    return RGBDFrame(rgb=colour, depth=metres, camera=camera or intrinsics_from_msg(info), stamp_ns=stamp_ns(rgb.header),
+                     up=up_vec, frame_id=str(rgb.header.frame_id))
 
 
 def region_from_msg(msg: Any) -> Region:
@@ -100,3 +111,17 @@ def region_array_msg(ts: Typestore, regions: Iterable[Region], stamp: int, frame
 def point_msg(ts: Typestore, xyz: Optional[Sequence[float]]) -> Any:
     values = [math.nan] * 3 if xyz is None else [float(v) for v in xyz]
     return ts.types["geometry_msgs/msg/Point"](x=values[0], y=values[1], z=values[2])
+
+
+def spatial_reward_msg(ts: Typestore, result: Any, stamp: int, frame_id: str) -> Any:
+    """``rgpt_ros/SpatialReward`` from a :class:`rgpt_ros.reward.pipeline.RewardResult` (NaN numbers when invalid)."""
+    valid = bool(result.valid)
+    centroids = getattr(result, "centroids", {}) or {}
+    region_a, region_b = result.pair
+    return ts.types["rgpt_ros/msg/SpatialReward"](
+        header=header_msg(ts, stamp, frame_id), reward=float(result.reward) if valid else math.nan,
+        distance=float(result.distance) if valid else math.nan, progress=float(result.progress) if valid else 0.0,
+        valid=valid, success=bool(result.success), region_a=region_a, region_b=region_b,
+        source=str(getattr(result, "source", "geometric")), metric=str(result.metric), status=str(result.status),
+        centroid_a=point_msg(ts, centroids.get(region_a)), centroid_b=point_msg(ts, centroids.get(region_b)),
+        gravity_from_plane=bool(getattr(result, "gravity_from_plane", False)))

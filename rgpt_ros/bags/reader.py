@@ -149,6 +149,15 @@ class BagReader:
     def deserialize(self, raw: bytes | memoryview, msgtype: str) -> Any:
         return self.typestore.deserialize_cdr(raw, msgtype)
 
+    def decode(self, connection: Connection, log_time: int, raw: bytes | memoryview) -> Any:
+        """Deserialise one message; CorruptBagError naming topic and log time when its bytes are damaged."""
+        try:
+            return self.typestore.deserialize_cdr(raw, connection.msgtype)
+        except Exception as exc:  # noqa: BLE001 - rosbags raises assorted errors on garbage
+            raise CorruptBagError(self.name, f"message on {connection.topic} ({connection.msgtype}) logged at "
+                                  f"{log_time} ns cannot be deserialised: {type(exc).__name__}: {exc}",
+                                  messages_read=self.messages_read, last_stamp_ns=self.last_stamp_ns) from exc
+
     @property
     def message_count(self) -> int:
         """Messages the bag's index announces (0 when unknown, e.g. while salvaging)."""
@@ -164,6 +173,8 @@ class BagReader:
         self.messages_read, self.last_stamp_ns, self.damage = 0, None, None
         if self._reader is not None:
             conns = [c for c in self.connections if wanted is None or c.topic in wanted]
+            if not conns:  # rosbags reads everything for an empty filter
+                return
             yield from self._guarded(self._reader.messages(connections=conns), None)
         else:
             for r in self._salvage:
