@@ -146,9 +146,8 @@ def test_not_a_spatialrgpt_checkpoint(tiny, tmp_path):
 
 def test_offline_hub_id_absent_names_the_id(tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     with pytest.raises(CheckpointError, match=r"a8cheng/SpatialRGPT-VILA1\.5-8B.*offline"):
-        resolve_checkpoint("a8cheng/SpatialRGPT-VILA1.5-8B")
+        resolve_checkpoint("a8cheng/SpatialRGPT-VILA1.5-8B", cache_dir=tmp_path / "empty-cache")
     with pytest.raises(CheckpointError, match="not a folder"):
         resolve_checkpoint(str(tmp_path / "nope" / "deeper" / "x"))
 
@@ -182,3 +181,15 @@ def test_vision_encoder_alone_loads_the_same_weights(tiny):
     assert vision.state_dict().keys() == full.vision.state_dict().keys()
     for key, value in vision.state_dict().items():
         assert torch.equal(value, full.vision.state_dict()[key]), key
+
+
+def test_offline_hub_id_from_the_local_cache(tiny, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cache = tmp_path / "hub"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = cache / "models--a8cheng--SpatialRGPT-VILA1.5-8B"
+    shutil.copytree(tiny, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    model = SpatialRGPTForCausalLM.from_pretrained("a8cheng/SpatialRGPT-VILA1.5-8B", cache_dir=cache)
+    _assert_same_tensors(model.reference_state_dicts(), read_reference_tensors(tiny))

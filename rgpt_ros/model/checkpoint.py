@@ -30,8 +30,9 @@ def offline_mode() -> bool:
                for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
 
 
-def resolve_checkpoint(path_or_hub_id: str | os.PathLike, local_files_only: Optional[bool] = None) -> Path:
-    """A local folder, or a hub id fetched with huggingface_hub (cache only when offline).
+def resolve_checkpoint(path_or_hub_id: str | os.PathLike, local_files_only: Optional[bool] = None,
+                       cache_dir: Optional[str | os.PathLike] = None) -> Path:
+    """A local folder, or a hub id fetched with huggingface_hub (cache only when offline; default cache).
 
     Raises CheckpointError naming the id when it is neither a folder nor available.
     """
@@ -45,7 +46,8 @@ def resolve_checkpoint(path_or_hub_id: str | os.PathLike, local_files_only: Opti
     from huggingface_hub import snapshot_download
 
     try:
-        return Path(snapshot_download(repo_id=text, local_files_only=local_only))
+        return Path(snapshot_download(repo_id=text, local_files_only=local_only,
+                                      cache_dir=str(cache_dir) if cache_dir is not None else None))
     except Exception as exc:  # huggingface_hub raises several unrelated types (offline, 404, network)
         where = "in the local Hugging Face cache (offline mode)" if local_only else "locally or on the hub"
         raise CheckpointError(f"checkpoint {text!r} was not found {where}: {type(exc).__name__}: {exc}. "

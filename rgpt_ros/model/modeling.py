@@ -139,10 +139,10 @@ class SpatialRGPTForCausalLM(nn.Module):
     # ------------------------------------------------------------------ I/O
     @classmethod
     def from_pretrained(cls, path_or_hub_id: str | os.PathLike, *, device: str | torch.device = "cpu",
-                        dtype: Optional[torch.dtype] = None, local_files_only: Optional[bool] = None
-                        ) -> "SpatialRGPTForCausalLM":
+                        dtype: Optional[torch.dtype] = None, local_files_only: Optional[bool] = None,
+                        cache_dir: Optional[str | os.PathLike] = None) -> "SpatialRGPTForCausalLM":
         """Load a checkpoint folder or hub id (offline: cache only; HF_HUB_OFFLINE honoured)."""
-        folder = resolve_checkpoint(path_or_hub_id, local_files_only)
+        folder = resolve_checkpoint(path_or_hub_id, local_files_only, cache_dir)
         config = SpatialRGPTConfig.from_pretrained(folder)
         if not (folder / "llm").is_dir():
             raise CheckpointError(f"{folder} has no llm/ folder (tokenizer and language model weights)")
@@ -277,11 +277,11 @@ def load_module_weights(name: str, module: nn.Module, prefix: str, tensors: Iter
 
 
 def load_vision_encoder(path_or_hub_id: str | os.PathLike, *, device: str | torch.device = "cpu",
-                        dtype: Optional[torch.dtype] = None, local_files_only: Optional[bool] = None
-                        ) -> SpatialRGPTVisionEncoder:
+                        dtype: Optional[torch.dtype] = None, local_files_only: Optional[bool] = None,
+                        cache_dir: Optional[str | os.PathLike] = None) -> SpatialRGPTVisionEncoder:
     """Only the vision half of a checkpoint (SigLIP + region extractor + projector), e.g. for ONNX/TensorRT
     export, without reading the language model's weights."""
-    folder = resolve_checkpoint(path_or_hub_id, local_files_only)
+    folder = resolve_checkpoint(path_or_hub_id, local_files_only, cache_dir)
     config = SpatialRGPTConfig.from_pretrained(folder)
     with _allocation(device, dtype or default_dtype(device)):
         vision = SpatialRGPTVisionEncoder(config.vision_tower, config.hidden_size, select_layer=config.select_layer,
