@@ -58,8 +58,9 @@ class EpisodeFrame:
     clean_depth: np.ndarray = field(repr=False, default=None)
 
     def rgbd(self, with_up: bool = True) -> RGBDFrame:
-        return RGBDFrame(self.rgb, self.depth, self.camera, self.stamp_ns, self.up.copy() if with_up else None,
-                         "camera_color_optical_frame")
+        """As an ``RGBDFrame`` (own copies of the images); ``with_up=False`` leaves gravity to be estimated."""
+        return RGBDFrame(self.rgb.copy(), self.depth.copy(), self.camera, self.stamp_ns,
+                         self.up.copy() if with_up else None, "camera_color_optical_frame")
 
     def regions(self) -> list[Region]:
         """The visible objects' true boxes as region prompts (fingertip first)."""

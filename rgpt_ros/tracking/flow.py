@@ -58,7 +58,7 @@ def median_flow(prev_gray: np.ndarray, gray: np.ndarray, box: Sequence[float], r
         return None
     a, b = p0[good], p1[good]
     shift = np.median(b - a, axis=0)
-    i, j = np.triu_indices(len(a), k=1)
+    i, j = np.triu_indices(min(len(a), 20), k=1)  # scale from at most 190 point pairs
     d0 = np.linalg.norm(a[i] - a[j], axis=1)
     d1 = np.linalg.norm(b[i] - b[j], axis=1)
     ok = d0 > 2.0
