@@ -21,6 +21,12 @@ def checkpoints(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def loaded(checkpoints):
+    """Default-preprocessing estimators, loaded once."""
+    return {kind: DepthEstimator.from_pretrained(path) for kind, path in checkpoints.items()}
+
+
+@pytest.fixture(scope="module")
 def rgb():
     rng = np.random.default_rng(0)
     image = np.zeros((60, 80, 3), np.uint8)
@@ -29,8 +35,8 @@ def rgb():
     return np.clip(image + rng.integers(0, 40, image.shape), 0, 255).astype(np.uint8)
 
 
-def test_metric_model_predicts_metres_at_input_size(checkpoints, rgb):
-    est = DepthEstimator.from_pretrained(checkpoints["metric"])
+def test_metric_model_predicts_metres_at_input_size(checkpoints, loaded, rgb):
+    est = loaded["metric"]
     pred = est.predict(rgb)
     assert est.metric and est.max_depth == 20.0
     assert pred.metric and pred.kind == "metric"
@@ -39,13 +45,13 @@ def test_metric_model_predicts_metres_at_input_size(checkpoints, rgb):
     assert pred.depth.std() > 0.05  # a real map, not a constant
 
 
-def test_relative_model_predicts_inverse_depth(checkpoints, rgb):
-    pred = DepthEstimator.from_pretrained(checkpoints["relative"]).predict(rgb)
+def test_relative_model_predicts_inverse_depth(checkpoints, loaded, rgb):
+    pred = loaded["relative"].predict(rgb)
     assert not pred.metric and pred.kind == "relative_inverse"
     assert pred.depth.shape == (60, 80) and pred.depth.min() >= 0 and pred.depth.max() > 0
 
 
-def test_prediction_equals_processor_model_and_bilinear_resize(checkpoints, rgb):
+def test_prediction_equals_processor_model_and_bilinear_resize(checkpoints, loaded, rgb):
     """The estimator is exactly: checkpoint's image processor -> model -> bilinear resize to the image."""
     from transformers import AutoImageProcessor, AutoModelForDepthEstimation
 
@@ -57,7 +63,7 @@ def test_prediction_equals_processor_model_and_bilinear_resize(checkpoints, rgb)
     with torch.no_grad():
         raw = model(pixel_values=pixels).predicted_depth
     expected = torch.nn.functional.interpolate(raw[:, None], size=(60, 80), mode="bilinear", align_corners=False)
-    got = DepthEstimator.from_pretrained(checkpoints["metric"]).predict(rgb).depth
+    got = loaded["metric"].predict(rgb).depth
     np.testing.assert_allclose(got, expected[0, 0].numpy(), rtol=1e-5, atol=1e-5)
 
 
@@ -77,8 +83,8 @@ def test_bad_input_size(checkpoints, size):
 
 @pytest.mark.parametrize("image", [np.zeros((10, 10), np.uint8), np.zeros((10, 10, 3), np.float32),
                                    np.zeros((10, 10, 4), np.uint8)])
-def test_bad_rgb(checkpoints, image):
-    est = DepthEstimator.from_pretrained(checkpoints["relative"])
+def test_bad_rgb(checkpoints, loaded, image):
+    est = loaded["relative"]
     with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8.*" + str(image.shape[0])):
         est.predict(image)
 
@@ -125,26 +131,26 @@ def test_broken_local_config_is_reported_with_its_folder(tmp_path):
     assert not isinstance(info.value, DepthModelNotFoundError)
 
 
-def test_model_image_from_relative_and_metric(checkpoints, rgb):
-    relative = DepthEstimator.from_pretrained(checkpoints["relative"]).predict(rgb)
+def test_model_image_from_relative_and_metric(checkpoints, loaded, rgb):
+    relative = loaded["relative"].predict(rgb)
     image = to_model_image(relative)
     assert image.shape == (60, 80, 3) and image.dtype == np.uint8
     assert image.max() == 255 and image.min() == 0
     assert np.array_equal(image[..., 0], image[..., 2])
     assert image[..., 0].flat[np.argmax(relative.depth)] == 255  # inverse depth: largest = nearest = brightest
-    metric = DepthEstimator.from_pretrained(checkpoints["metric"]).predict(rgb)
+    metric = loaded["metric"].predict(rgb)
     image = to_model_image(metric)
     assert image[..., 0].flat[np.argmin(metric.depth)] == 255  # metres: nearest = brightest
     assert image[..., 0].flat[np.argmax(metric.depth)] == 0
 
 
-def test_depth_source(checkpoints, rgb):
+def test_depth_source(checkpoints, loaded, rgb):
     assert make_depth_source(None)(rgb) == (None, False)
     assert make_depth_source("")(rgb) == (None, False)
     source = make_depth_source(checkpoints["metric"], require_metric=True)
     depth, metric = source(rgb)
     assert metric and depth.shape == (60, 80) and depth.dtype == np.float32
-    np.testing.assert_array_equal(depth, DepthEstimator.from_pretrained(checkpoints["metric"]).predict(rgb).depth)
+    np.testing.assert_array_equal(depth, loaded["metric"].predict(rgb).depth)
     with pytest.raises(ValueError, match="relative depth"):
         make_depth_source(checkpoints["relative"], require_metric=True)
 
@@ -156,6 +162,6 @@ def test_depth_source_accelerated_on_onnxruntime_cpu(checkpoints, rgb, tmp_path)
     np.testing.assert_allclose(fast(rgb)[0], eager(rgb)[0], rtol=1e-4, atol=1e-4)
 
 
-def test_accelerate_needs_fixed_size(checkpoints):
+def test_accelerate_needs_fixed_size(checkpoints, loaded):
     with pytest.raises(ValueError, match="fixed input_size"):
-        DepthEstimator.from_pretrained(checkpoints["metric"]).accelerate("ort-cpu")
+        loaded["metric"].accelerate("ort-cpu")
