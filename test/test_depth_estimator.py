@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 import torch
 
-from rgpt_ros.depth import (DepthEstimator, DepthModelError, DepthModelNotFoundError, UnsupportedDepthModelError, make_depth_source,
-                            to_model_image)
+from rgpt_ros.depth import (DepthEstimator, DepthModelError, DepthModelNotFoundError, UnsupportedDepthModelError,
+                            make_depth_source, to_model_image)
 from rgpt_ros.depth.configs import depth_image_processor, random_depth_model, write_random_depth_checkpoint
 
 

@@ -20,16 +20,13 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import torch
 
-from rgpt_ros.accel import (BACKENDS, ModelPart, default_cache_dir, depth_model_part, parity_errors, select_runner,
-                            vision_encoder_part)
+from rgpt_ros.accel import BACKENDS, ModelPart, default_cache_dir, parity_errors, select_runner, vision_encoder_part
 from rgpt_ros.accel.export import DEFAULT_OPSET, ensure_onnx
-
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rgpt-export", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 2)[2])
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 2)[2])
     p.add_argument("--depth", action="append", default=[], metavar="PATH_OR_ID",
                    help="Depth Anything checkpoint folder or hub id (repeatable)")
     p.add_argument("--depth-size", type=int, default=518, help="square depth network input, multiple of 14 (518)")

@@ -13,11 +13,12 @@ import time
 from typing import Any, Optional
 
 import numpy as np
-import rclpy
 import torch
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
+from rgpt_ros.accel import BACKENDS
+from rgpt_ros.accel.parts import torch_dtype
 from rgpt_ros.imaging import image_msg_to_rgb, numpy_to_image_fields
 from rgpt_ros.ros.launch_plan import ESTIMATED_DEPTH_TOPIC
 from rgpt_ros.ros.node_base import declare_and_validate
@@ -25,7 +26,6 @@ from rgpt_ros.ros.parameters import REALSENSE_RGB, Param, ParameterError
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
 
 RELATIVE_TOPIC = "~/relative_depth"
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
 
 def _model_problem(value: str) -> Optional[str]:
@@ -44,9 +44,7 @@ DEPTH_PARAMS: tuple[Param, ...] = (
           "checkpoint's keep-aspect preprocessing (eager PyTorch only).", minimum=0, maximum=2044,
           check=lambda v: None if v % 14 == 0 else "must be 0 or a multiple of 14 (the ViT patch size)"),
     Param("backend", "auto", "Runtime: 'auto' (TensorRT > ORT-TensorRT > ORT-CUDA > CUDA graphs > ORT-CPU > eager) "
-          "or one of rgpt_ros.accel.BACKENDS.",
-          choices=("auto", "tensorrt", "ort-tensorrt", "ort-cuda", "torch-cuda-graph", "torch-compile", "ort-cpu",
-                   "torch-eager")),
+          "or one backend of rgpt_ros.accel.BACKENDS.", choices=("auto",) + BACKENDS),
     Param("cache_dir", "", "ONNX / TensorRT engine cache folder; empty = $RGPT_CACHE_DIR or ~/.cache/rgpt_ros/accel."),
     Param("log_throttle_s", 5.0, "Minimum seconds between repeated log lines.", minimum=0.0),
 )
@@ -65,7 +63,7 @@ def resolve_device(name: str) -> torch.device:
 def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
     if name == "auto":
         return torch.float16 if device.type == "cuda" else torch.float32
-    return DTYPES[name]
+    return torch_dtype(name)
 
 
 def depth_image_msg(depth: np.ndarray, header: Any) -> Image:
