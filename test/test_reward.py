@@ -63,15 +63,25 @@ def test_max_distance_clips():
 # -- pipeline -----------------------------------------------------------------------------------
 
 
-def _run(ep, **kwargs):
-    frames = list(ep)
+_EPISODES: dict = {}
+
+
+def _frames(kind: str, n_frames: int, seed: int, **kwargs) -> list:
+    """Rendered episode frames, shared between tests (rendering dominates their run time)."""
+    key = (kind, n_frames, seed, tuple(sorted(kwargs.items())))
+    if key not in _EPISODES:
+        _EPISODES[key] = list(make_episode(kind, n_frames=n_frames, seed=seed, **kwargs))
+    return _EPISODES[key]
+
+
+def _run(frames, **kwargs):
     pipeline = RewardPipeline(**kwargs)
     pipeline.reset(frames[0].rgbd(), frames[0].regions())
     return frames, [pipeline.step(f.rgbd()) for f in frames]
 
 
 def test_pipeline_follows_approach_and_retreat():
-    frames, results = _run(make_episode("pause_retreat", n_frames=40, seed=1))
+    frames, results = _run(_frames("pause_retreat", 40, 1))
     assert all(r.valid for r in results), [r.status for r in results if not r.valid]
     d = np.array([r.distance for r in results])
     truth = np.array([f.distance for f in frames])
@@ -92,7 +102,7 @@ def test_pipeline_follows_approach_and_retreat():
 
 
 def test_centroid_and_mean_nn_metrics():
-    ep = make_episode("straight", n_frames=12, seed=2)
+    ep = _frames("straight", 36, 2, occlude=(14, 17))[:12]
     frames, centroid = _run(ep, metric="centroid")
     err = [abs(r.distance - f.centroid_distance) for r, f in zip(centroid, frames)]
     assert max(err) < 0.015
@@ -102,7 +112,7 @@ def test_centroid_and_mean_nn_metrics():
 
 
 def test_lost_regions_give_invalid_frames_without_corrupting_progress():
-    frames, results = _run(make_episode("straight", n_frames=36, seed=2, occlude=(14, 17)))
+    frames, results = _run(_frames("straight", 36, 2, occlude=(14, 17)))
     lost = [r for f, r in zip(frames, results) if 14 <= f.index <= 17]
     assert all(not r.valid and "lost by the tracker" in r.status and math.isnan(r.distance) for r in lost)
     after = next(i for i in range(18, 36) if results[i].valid)

@@ -32,6 +32,7 @@ from rgpt_ros.synthetic.shapes import Box, Capsule, Plane, Shape, _vec3
 from rgpt_ros.synthetic.textures import checker_texture
 
 _NEAR = 0.02  # metres; corners closer than this to the camera disable the screen-space ROI
+_BAND_ROWS = 48  # planes are ray-cast in bands of this many image rows
 
 
 def d435_intrinsics(width: int = 640, height: int = 480) -> CameraIntrinsics:
@@ -257,7 +258,7 @@ def render(scene: Scene, pose: CameraPose, camera: Optional[CameraIntrinsics] = 
     camera.check_image_size(width, height)
     origin = np.asarray(pose.position)
     r_wc = pose.world_from_camera().astype(np.float32)
-    rays = _camera_rays(camera.fx, camera.fy, camera.cx, camera.cy, width, height) @ r_wc.T  # world dirs
+    rays = _camera_rays(camera.fx, camera.fy, camera.cx, camera.cy, width, height)  # optical frame
 
     depth = np.full((height, width), np.inf, dtype=np.float32)
     instance = np.full((height, width), -1, dtype=np.int32)
@@ -267,7 +268,7 @@ def render(scene: Scene, pose: CameraPose, camera: Optional[CameraIntrinsics] = 
 
     def paint(surface, roi, ident: int, dtype=np.float32) -> None:
         r1, r2, c1, c2 = roi
-        dirs = rays[r1:r2, c1:c2].reshape(-1, 3).astype(dtype, copy=False)
+        dirs = (rays[r1:r2, c1:c2].reshape(-1, 3) @ r_wc.T).astype(dtype, copy=False)  # world directions
         t = surface.hit(origin, dirs)
         zbuf = depth[r1:r2, c1:c2]
         closer = (t < np.minimum(zbuf.reshape(-1), scene.max_range)).reshape(zbuf.shape)
@@ -288,7 +289,8 @@ def render(scene: Scene, pose: CameraPose, camera: Optional[CameraIntrinsics] = 
 
     for plane in (scene.plane, scene.wall):
         if plane is not None:
-            paint(plane, (0, height, 0, width), -1)
+            for r1 in range(0, height, _BAND_ROWS):  # bands keep the working set in cache
+                paint(plane, (r1, min(r1 + _BAND_ROWS, height), 0, width), -1)
     for i, obj in enumerate(scene.objects):
         roi = _screen_roi(obj, pose, camera, width, height)
         if roi is not None:
