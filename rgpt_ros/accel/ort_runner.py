@@ -150,5 +150,6 @@ class OrtRunner(Runner):
             binding.bind_output(name=meta.name, device_type="cuda", device_id=self.device_id, element_type=element,
                                 shape=tuple(out.shape), buffer_ptr=out.data_ptr())
             outputs[meta.name] = out
+        torch.cuda.current_stream().synchronize()  # inputs are written on torch's stream, ORT runs on its own
         self.session.run_with_iobinding(binding)
         return {name: outputs[name] for name in self.output_names}
