@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--save-every", type=int, default=0, help="checkpoint every N steps (0: only final/)")
     p.add_argument("--save-total-limit", type=int, default=None, help="keep only the newest N checkpoints")
     p.add_argument("--resume", default=None, help="checkpoint folder, or 'auto' for the newest in --out")
+    p.add_argument("--stop-at-step", type=int, default=None,
+                   help="stop after this step and save a checkpoint (continue later with --resume auto)")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--no-plot", action="store_true")
     return p
@@ -81,7 +83,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         trainer = Trainer(config_from_args(args))
-        result = trainer.train()
+        result = trainer.train(stop_at=args.stop_at_step)
     except (FileNotFoundError, ValueError) as exc:  # TrainError, StageError, DatasetError, CheckpointError, ...
         print(f"rgpt-train: error: {exc}", file=sys.stderr)
         return 2

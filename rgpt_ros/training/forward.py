@@ -88,6 +88,17 @@ def training_loss(model, batch: dict[str, Any]) -> tuple[torch.Tensor, int]:
     return loss, int(keep.sum())
 
 
+@torch.no_grad()
+def batch_logits(model, batch: dict[str, Any]) -> torch.Tensor:
+    """(B, T, vocab) logits of a collated batch (evaluation and checkpoint comparisons)."""
+    device = model.device
+    attention = batch.get("attention_mask")
+    out = causal_lm(model.llm)(inputs_embeds=inputs_embeds(model, batch),
+                               attention_mask=attention.to(device) if attention is not None else None,
+                               position_ids=batch["position_ids"].to(device), use_cache=False)
+    return out.logits
+
+
 class TrainingStep(nn.Module):
     """``forward(batch) -> (loss_sum, n_tokens)``: the unit DistributedDataParallel wraps."""
 

@@ -272,7 +272,9 @@ class Trainer:
             self.batches_in_epoch = 0
 
     # -------------------------------------------------------------- loop
-    def train(self) -> TrainResult:
+    def train(self, stop_at: Optional[int] = None) -> TrainResult:
+        """Train to ``total_steps``; with ``stop_at`` stop after that step, saving a checkpoint to resume from
+        (for time-limited jobs)."""
         if self.model is None:
             self.setup()
         cfg = self.config
@@ -287,7 +289,8 @@ class Trainer:
         started = time.perf_counter()
         if self.device.type == "cuda":
             torch.cuda.reset_peak_memory_stats(self.device)
-        while self.step < self.total_steps:
+        end = self.total_steps if stop_at is None else min(self.total_steps, int(stop_at))
+        while self.step < end:
             t0 = time.perf_counter()
             group = [next(batches) for _ in range(cfg.grad_accum)]
             tokens = sum(label_token_count(b) for b in group)
@@ -331,9 +334,10 @@ class Trainer:
                 self.save_checkpoint(self.out / f"checkpoint-{self.step}")
         bar.close()
         final = None
-        if cfg.save_every and not (self.out / f"checkpoint-{self.step}").is_dir():
+        stopped_early = self.step < self.total_steps
+        if (cfg.save_every or stopped_early) and not (self.out / f"checkpoint-{self.step}").is_dir():
             self.save_checkpoint(self.out / f"checkpoint-{self.step}")
-        if self.total_steps > 0:
+        if not stopped_early:
             final = self.out / FINAL_DIR
             if self.dist.is_main:
                 export_pretrained(self.model, final, self.save_dtype)
