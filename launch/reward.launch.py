@@ -7,23 +7,9 @@ use_depth_estimation:=true a Depth Anything node makes depth from colour for RGB
 The node list and parameters come from rgpt_ros.ros.launch_plan (tested without ROS).
 """
 
-from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, OpaqueFunction
-from launch.substitutions import LaunchConfiguration
-from launch_ros.actions import Node
-from launch_ros.substitutions import FindPackageShare
-
+from rgpt_ros.ros.launch_description import plan_launch_description
 from rgpt_ros.ros.launch_plan import REWARD_ARGUMENTS, reward_nodes
 
 
-def _nodes(context):
-    args = {name: LaunchConfiguration(name).perform(context) for name in REWARD_ARGUMENTS}
-    config = args.pop("config") or (FindPackageShare("rgpt_ros").perform(context) + "/config/reward.yaml")
-    return [Node(package="rgpt_ros", executable=plan.executable, name=plan.name,
-                 parameters=[config, plan.parameters], output="screen") for plan in reward_nodes(args)]
-
-
-def generate_launch_description() -> LaunchDescription:
-    declared = [DeclareLaunchArgument(name, default_value=default, description=text)
-                for name, (default, text) in REWARD_ARGUMENTS.items()]
-    return LaunchDescription(declared + [OpaqueFunction(function=_nodes)])
+def generate_launch_description():
+    return plan_launch_description(REWARD_ARGUMENTS, reward_nodes)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -72,6 +73,38 @@ def ros_context():
     rclpy.init(context=context)
     yield context
     context.try_shutdown()
+
+
+@contextlib.contextmanager
+def observer(context, name: str):
+    """A test-side node with its executor; torn down afterwards."""
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.node import Node
+
+    node = Node(name, context=context)
+    executor = SingleThreadedExecutor(context=context)
+    executor.add_node(node)
+    try:
+        yield node, executor
+    finally:
+        executor.shutdown()
+        node.destroy_node()
+
+
+@contextlib.contextmanager
+def running(proc: subprocess.Popen):
+    """Stop ``proc`` on exit, print its output (shown by pytest on failure) and require a clean exit."""
+    failed = False
+    try:
+        yield proc
+    except BaseException:
+        failed = True
+        raise
+    finally:
+        output = stop_process(proc)
+        print(output)
+    if not failed:
+        assert proc.returncode == 0, output
 
 
 def wait_for(iterable_fn: Callable[[], Iterable], count: int, executor, timeout: float) -> list:

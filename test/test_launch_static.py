@@ -88,7 +88,9 @@ def test_config_file_is_generated_from_the_parameter_tables():
         declared = params_of(node)
         assert set(values) == set(declared)
         for key, value in values.items():
-            declared[key].validate(value)
+            assert value == declared[key].default
+            if key != "model":  # the depth node's checkpoint has no usable default: it must be given
+                declared[key].validate(value)
 
 
 def test_launch_testing_runs_where_launch_ros_exists():

@@ -8,7 +8,7 @@ import uuid
 
 import numpy as np
 import pytest
-from ros_helpers import node_process, ros_context, spin_until, stop_process, topics_for  # noqa: F401
+from ros_helpers import node_process, observer, ros_context, running, spin_until, topics_for  # noqa: F401
 
 pytestmark = pytest.mark.ros
 
@@ -62,8 +62,6 @@ def test_reward_follows_the_fingertip_through_tracker_and_reward_nodes(tmp_path)
 
 
 def test_reward_node_survives_bad_input(ros_context):
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
     from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
     from std_msgs.msg import Header
 
@@ -78,46 +76,43 @@ def test_reward_node_survives_bad_input(ros_context):
     prefix = f"/bad_{uuid.uuid4().hex[:8]}"
     topics = topics_for(prefix)
     proc = node_process("reward", prefix, reward_topic=f"{prefix}/reward", pair=["fingertip", "cube"])
-    node = Node("bad_input_test", context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(node)
-    received: dict[int, SpatialReward] = {}
-    node.create_subscription(SpatialReward, f"{prefix}/reward",
-                             lambda m: received.__setitem__(stamp_to_ns(m.header.stamp), m), RELIABLE_OUTPUT_QOS)
-    rgb_pub = node.create_publisher(Image, topics["rgb_topic"], SENSOR_QOS)
-    depth_pub = node.create_publisher(Image, topics["depth_topic"], SENSOR_QOS)
-    info_pub = node.create_publisher(CameraInfo, topics["info_topic"], SENSOR_QOS)
-    regions_pub = node.create_publisher(RegionArray, f"{prefix}/regions", RELIABLE_OUTPUT_QOS)
-    stamp = [time.time_ns()]
+    with running(proc), observer(ros_context, "bad_input_test") as (node, executor):
+        received: dict[int, SpatialReward] = {}
+        node.create_subscription(SpatialReward, f"{prefix}/reward",
+                                 lambda m: received.__setitem__(stamp_to_ns(m.header.stamp), m), RELIABLE_OUTPUT_QOS)
+        rgb_pub = node.create_publisher(Image, topics["rgb_topic"], SENSOR_QOS)
+        depth_pub = node.create_publisher(Image, topics["depth_topic"], SENSOR_QOS)
+        info_pub = node.create_publisher(CameraInfo, topics["info_topic"], SENSOR_QOS)
+        regions_pub = node.create_publisher(RegionArray, f"{prefix}/regions", RELIABLE_OUTPUT_QOS)
+        stamp = [time.time_ns()]
 
-    def region(region_id, box):
-        x1, y1, x2, y2 = (int(v) for v in box)
-        return Region(id=region_id, tracked=True, box=RegionOfInterest(x_offset=x1, y_offset=y1, width=x2 - x1,
-                                                                        height=y2 - y1))
+        def region(region_id, box):
+            x1, y1, x2, y2 = (int(v) for v in box)
+            return Region(id=region_id, tracked=True, box=RegionOfInterest(x_offset=x1, y_offset=y1, width=x2 - x1,
+                                                                            height=y2 - y1))
 
-    good_regions = [region(k, frame.boxes[k]) for k in ("fingertip", "cube")]
-    depth_mm = np.nan_to_num(frame.depth * 1000.0).astype(np.uint16)
+        good_regions = [region(k, frame.boxes[k]) for k in ("fingertip", "cube")]
+        depth_mm = np.nan_to_num(frame.depth * 1000.0).astype(np.uint16)
 
-    def send(rgb=None, depth=None, regions=None, info=True, timeout=3.0, attempts=3):
-        """Publish one frame (fresh stamp) and return its reward; best-effort images may be lost, so retry."""
-        for _ in range(attempts):
-            stamp[0] += 33_000_000
-            header = Header(stamp=ns_to_stamp(stamp[0]), frame_id="cam")
-            if info:
-                info_pub.publish(camera_info_msg(frame.camera, header))
-            depth_msg = depth if depth is not None else numpy_to_image_msg(depth_mm, "16UC1")
-            depth_msg.header = header
-            depth_pub.publish(depth_msg)
-            regions_pub.publish(RegionArray(header=header, regions=good_regions if regions is None else regions))
-            rgb_msg = rgb if rgb is not None else numpy_to_image_msg(frame.rgb, "rgb8")
-            rgb_msg.header = header
-            rgb_pub.publish(rgb_msg)
-            key = stamp[0]
-            if spin_until(executor, lambda: key in received, timeout):
-                return received[key]
-        return None
+        def send(rgb=None, depth=None, regions=None, info=True, timeout=3.0, attempts=3):
+            """Publish one frame (fresh stamp) and return its reward; best-effort images may be lost, so retry."""
+            for _ in range(attempts):
+                stamp[0] += 33_000_000
+                header = Header(stamp=ns_to_stamp(stamp[0]), frame_id="cam")
+                if info:
+                    info_pub.publish(camera_info_msg(frame.camera, header))
+                depth_msg = depth if depth is not None else numpy_to_image_msg(depth_mm, "16UC1")
+                depth_msg.header = header
+                depth_pub.publish(depth_msg)
+                regions_pub.publish(RegionArray(header=header, regions=good_regions if regions is None else regions))
+                rgb_msg = rgb if rgb is not None else numpy_to_image_msg(frame.rgb, "rgb8")
+                rgb_msg.header = header
+                rgb_pub.publish(rgb_msg)
+                key = stamp[0]
+                if spin_until(executor, lambda: key in received, timeout):
+                    return received[key]
+            return None
 
-    try:
         assert spin_until(executor, lambda: rgb_pub.get_subscription_count() >= 1 and
                           node.count_publishers(f"{prefix}/reward") >= 1, 30.0)
         time.sleep(0.5)
@@ -147,9 +142,3 @@ def test_reward_node_survives_bad_input(ros_context):
         again = send()
         assert again is not None and again.valid, "the node keeps working after bad input"
         assert proc.poll() is None
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        output = stop_process(proc)
-        print(output)
-    assert proc.returncode == 0, output

@@ -6,7 +6,7 @@ import math
 import uuid
 
 import pytest
-from ros_helpers import node_process, ros_context, spin_until, stop_process, topics_for  # noqa: F401
+from ros_helpers import node_process, observer, ros_context, running, spin_until, topics_for  # noqa: F401
 
 pytestmark = pytest.mark.ros
 
@@ -32,8 +32,6 @@ def _call(executor, client, question, regions=(), backend="", stamp_ns=0):
 
 
 def test_spatial_query_service_answers_and_reports_errors(ros_context):
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
 
     from rgpt_ros.ros.episode_player import EpisodePlayer, PlayerFrame
     from rgpt_ros.srv import SpatialQuery
@@ -42,10 +40,7 @@ def test_spatial_query_service_answers_and_reports_errors(ros_context):
     prefix = f"/qa_{uuid.uuid4().hex[:8]}"
     service = f"{prefix}/spatial_query"
     proc = node_process("spatial_qa", prefix, service_name=service)
-    node = Node("qa_test", context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(node)
-    try:
+    with running(proc), observer(ros_context, "qa_test") as (node, executor):
         client = node.create_client(SpatialQuery, service)
         assert spin_until(executor, client.service_is_ready, 30.0), "service never appeared"
 
@@ -87,9 +82,3 @@ def test_spatial_query_service_answers_and_reports_errors(ros_context):
 
         no_regions = _call(executor, client, "How far is <region0> from <region1>?")
         assert not no_regions.success and "no regions" in no_regions.message
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        output = stop_process(proc)
-        print(output)
-    assert proc.returncode == 0, output

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from ros_helpers import node_process, ros_context, spin_until, stop_process, topics_for  # noqa: F401
+from ros_helpers import node_process, observer, ros_context, running, spin_until, topics_for  # noqa: F401
 
 pytestmark = pytest.mark.ros
 
@@ -15,8 +15,6 @@ def _spec(region_id, box):
 
 
 def test_tracker_follows_regions_and_accepts_new_ones(ros_context):
-    from rclpy.executors import SingleThreadedExecutor
-    from rclpy.node import Node
     from sensor_msgs.msg import RegionOfInterest
 
     from rgpt_ros.msg import Region, RegionArray
@@ -32,11 +30,8 @@ def test_tracker_follows_regions_and_accepts_new_ones(ros_context):
     prefix = f"/trk_{uuid.uuid4().hex[:8]}"
     regions_param = ";".join(_spec(k, first.boxes[k]) for k in ("fingertip", "cube"))
     proc = node_process("tracker", prefix, regions=[regions_param])
-    node = Node("tracker_test", context=ros_context)
-    executor = SingleThreadedExecutor(context=ros_context)
-    executor.add_node(node)
-    received: list = []
-    try:
+    with running(proc), observer(ros_context, "tracker_test") as (node, executor):
+        received: list = []
         node.create_subscription(RegionArray, f"{prefix}/regions", received.append, RELIABLE_OUTPUT_QOS)
         topics = topics_for(prefix)
         # Wait for discovery with the first frame, re-sent until the tracker answers.
@@ -87,9 +82,3 @@ def test_tracker_follows_regions_and_accepts_new_ones(ros_context):
         assert spin_until(executor, lambda: len(received) >= 2, 20.0)
         assert [r.id for r in received[-1].regions] == ["target"]
         assert received[-1].regions[0].tracked
-    finally:
-        executor.shutdown()
-        node.destroy_node()
-        output = stop_process(proc)
-        print(output)
-    assert proc.returncode == 0, output

@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import textwrap
 
-from rgpt_ros.ros.parameters import NODE_PARAMS, params_of
+from rgpt_ros.ros.parameters import params_of
 
-NODE_NAMES = {"tracker": "rgpt_tracker", "reward": "rgpt_reward", "spatial_qa": "rgpt_spatial_qa"}
+NODE_NAMES = {"tracker": "rgpt_tracker", "reward": "rgpt_reward", "spatial_qa": "rgpt_spatial_qa", "depth": "rgpt_depth"}
 
 HEADER = """\
 # rgpt_ros parameters for reward.launch.py / spatial_qa.launch.py (ROS 2 parameter file).
@@ -31,7 +31,7 @@ def _yaml_value(value) -> str:
 
 def render_config() -> str:
     lines = [HEADER]
-    for node in NODE_PARAMS:
+    for node in NODE_NAMES:
         lines.append(f"{NODE_NAMES[node]}:")
         lines.append("  ros__parameters:")
         for param in params_of(node).values():

@@ -17,37 +17,16 @@ import torch
 from rclpy.node import Node
 from sensor_msgs.msg import Image
 
-from rgpt_ros.accel import BACKENDS
 from rgpt_ros.accel.parts import torch_dtype
 from rgpt_ros.imaging import image_msg_to_rgb, numpy_to_image_fields
-from rgpt_ros.ros.launch_plan import ESTIMATED_DEPTH_TOPIC
 from rgpt_ros.ros.node_base import declare_and_validate
-from rgpt_ros.ros.parameters import REALSENSE_RGB, Param, ParameterError
+from rgpt_ros.ros.parameters import ParameterError, params_of
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
 
 RELATIVE_TOPIC = "~/relative_depth"
 
 
-def _model_problem(value: str) -> Optional[str]:
-    return None if value.strip() else "set it to a Depth Anything checkpoint folder or hub id"
-
-
-DEPTH_PARAMS: tuple[Param, ...] = (
-    Param("rgb_topic", REALSENSE_RGB, "Colour image topic (rgb8, bgr8, mono8, ...)."),
-    Param("depth_topic", ESTIMATED_DEPTH_TOPIC, "Output 32FC1 depth in metres (metric checkpoints only)."),
-    Param("model", "", "Depth Anything V1/V2 checkpoint folder or hub id (metric, e.g. "
-          "Depth-Anything-V2-Metric-Indoor-Small-hf, for depth_topic).", check=_model_problem),
-    Param("device", "auto", "Torch device: 'auto' (cuda if available), 'cpu', 'cuda', 'cuda:1', ..."),
-    Param("dtype", "auto", "Model precision: 'auto' (float16 on CUDA, float32 on CPU) or a dtype name.",
-          choices=("auto", "float32", "float16", "bfloat16")),
-    Param("input_size", 518, "Fixed square network input (multiple of 14) for static engines; 0 = the "
-          "checkpoint's keep-aspect preprocessing (eager PyTorch only).", minimum=0, maximum=2044,
-          check=lambda v: None if v % 14 == 0 else "must be 0 or a multiple of 14 (the ViT patch size)"),
-    Param("backend", "auto", "Runtime: 'auto' (TensorRT > ORT-TensorRT > ORT-CUDA > CUDA graphs > ORT-CPU > eager) "
-          "or one backend of rgpt_ros.accel.BACKENDS.", choices=("auto",) + BACKENDS),
-    Param("cache_dir", "", "ONNX / TensorRT engine cache folder; empty = $RGPT_CACHE_DIR or ~/.cache/rgpt_ros/accel."),
-    Param("log_throttle_s", 5.0, "Minimum seconds between repeated log lines.", minimum=0.0),
-)
+DEPTH_PARAMS = tuple(params_of("depth").values())
 
 
 def resolve_device(name: str) -> torch.device:

@@ -129,19 +129,51 @@ SPATIAL_QA_PARAMS: tuple[Param, ...] = CAMERA_PARAMS + SYNC_PARAMS + (
     Param("service_name", "/rgpt/spatial_query", "Name of the SpatialQuery service."),
 )
 
-NODE_PARAMS: dict[str, tuple[Param, ...]] = {
-    "tracker": TRACKER_PARAMS,
-    "reward": REWARD_PARAMS,
-    "spatial_qa": SPATIAL_QA_PARAMS,
+def _model_problem(value: str) -> Optional[str]:
+    return None if value.strip() else "set it to a Depth Anything checkpoint folder or hub id"
+
+
+def depth_params() -> tuple[Param, ...]:
+    """Parameters of the depth node (the runtime names come from ``rgpt_ros.accel``, imported here lazily)."""
+    from rgpt_ros.accel import BACKENDS
+    from rgpt_ros.ros.launch_plan import ESTIMATED_DEPTH_TOPIC
+
+    return (
+        Param("rgb_topic", REALSENSE_RGB, "Colour image topic (rgb8, bgr8, mono8, ...)."),
+        Param("depth_topic", ESTIMATED_DEPTH_TOPIC, "Output 32FC1 depth in metres (metric checkpoints only)."),
+        Param("model", "", "Depth Anything V1/V2 checkpoint folder or hub id (metric, e.g. "
+              "Depth-Anything-V2-Metric-Indoor-Small-hf, for depth_topic).", check=_model_problem),
+        Param("device", "auto", "Torch device: 'auto' (cuda if available), 'cpu', 'cuda', 'cuda:1', ..."),
+        Param("dtype", "auto", "Model precision: 'auto' (float16 on CUDA, float32 on CPU) or a dtype name.",
+              choices=("auto", "float32", "float16", "bfloat16")),
+        Param("input_size", 518, "Fixed square network input (multiple of 14) for static engines; 0 = the "
+              "checkpoint's keep-aspect preprocessing (eager PyTorch only).", minimum=0, maximum=2044,
+              check=lambda v: None if v % 14 == 0 else "must be 0 or a multiple of 14 (the ViT patch size)"),
+        Param("backend", "auto", "Runtime: 'auto' (TensorRT > ORT-TensorRT > ORT-CUDA > CUDA graphs > ORT-CPU > "
+              "eager) or one backend of rgpt_ros.accel.BACKENDS.", choices=("auto",) + tuple(BACKENDS)),
+        Param("cache_dir", "", "ONNX / TensorRT engine cache folder; empty = $RGPT_CACHE_DIR or "
+              "~/.cache/rgpt_ros/accel."),
+        Param("log_throttle_s", 5.0, "Minimum seconds between repeated log lines.", minimum=0.0),
+    )
+
+
+def reward_params() -> tuple[Param, ...]:
+    return REWARD_PARAMS + reward_shaping_params()
+
+
+NODE_PARAMS: dict[str, Callable[[], tuple[Param, ...]]] = {
+    "tracker": lambda: TRACKER_PARAMS,
+    "reward": reward_params,
+    "spatial_qa": lambda: SPATIAL_QA_PARAMS,
+    "depth": depth_params,
 }
 
 
 def params_of(node: str) -> dict[str, Param]:
-    """The declared parameters of ``node`` by name (reward shaping included for the reward node)."""
-    params = {p.name: p for p in NODE_PARAMS[node]}
-    if node == "reward":
-        params.update({p.name: p for p in reward_shaping_params()})
-    return params
+    """The declared parameters of ``node`` by name."""
+    if node not in NODE_PARAMS:
+        raise KeyError(f"no node {node!r}; nodes: {sorted(NODE_PARAMS)}")
+    return {p.name: p for p in NODE_PARAMS[node]()}
 
 
 def reward_shaping_params() -> tuple[Param, ...]:
