@@ -162,6 +162,17 @@ def test_a_bad_up_vector_in_the_frame_is_refused(rendered):
     assert not answer.success and "up-vector" in answer.message
 
 
+def test_level_camera_fallback_is_flagged_in_the_answer():
+    from rgpt_ros.geometry.camera import CameraIntrinsics
+    camera = CameraIntrinsics(500.0, 500.0, 159.5, 119.5, 320, 240)
+    depth = np.full((240, 320), 3.0, np.float32)  # a wall only: no floor to take gravity from
+    depth[100:140, 120:200] = 1.0
+    frame = RGBDFrame(np.zeros((240, 320, 3), np.uint8), depth, camera)
+    answer = GeometricEngine().answer(frame, [Region("board", box=(120, 100, 200, 140))], "How tall is <board>?")
+    assert answer.success and answer.details["gravity_source"] == "camera" and "level camera" in answer.message
+    assert answer.value == pytest.approx(0.08, abs=0.003)
+
+
 def test_box_region_on_a_fronto_parallel_board():
     from rgpt_ros.geometry.camera import CameraIntrinsics
     camera = CameraIntrinsics(500.0, 500.0, 159.5, 119.5, 320, 240)

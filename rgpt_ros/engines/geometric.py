@@ -37,7 +37,9 @@ def answer_category(scene: SceneGeometry, category: str, regions: Sequence[Regio
     details = {"gravity_source": scene.gravity.source,
                "confidence": float(min(c.confidence for c in clouds)),
                "points": [len(c.points) for c in clouds]}
-    common = dict(category=category, source="geometric", details=details)
+    note = ("no supporting plane or up-vector: assumed a level camera (up/down and horizontal answers may be off)"
+            if scene.gravity.is_fallback else "")
+    common = dict(category=category, source="geometric", details=details, message=note)
     if cat.answer == "predicate":
         yes = measure.holds(cat.relation, clouds[0], clouds[1])
         return SpatialAnswer(True, answer_text(category, names, yes=yes, key=key), yes=yes, **common)
