@@ -66,7 +66,9 @@ def throughput(args, config, work: Path) -> list[dict]:
     for storage in args.storages:
         bag = work / f"throughput_{storage}"
         write_episode_bag(episode, bag, storage=storage)
-        n = read_all(bag)
+        n = read_all(bag)  # warm-up: page cache, imports, typestores
+        annotate_bag(bag, work / f"warmup_{storage}", options_for(episode, config))
+        shutil.rmtree(work / f"warmup_{storage}")
         reads, annots = [], []
         for repeat in range(args.repeats):
             reads.append(_timed(lambda: read_all(bag)))

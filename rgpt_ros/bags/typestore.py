@@ -63,15 +63,14 @@ def rgpt_typestore() -> Typestore:
     return store
 
 
-def types_from_connection(connection: Connection) -> dict:
-    """Types defined by a bag connection's own message definition (empty when it has none)."""
-    msgdef = connection.msgdef
-    if msgdef.format == MessageDefinitionFormat.MSG:
-        return get_types_from_msg(msgdef.data, connection.msgtype)
-    if msgdef.format == MessageDefinitionFormat.IDL:
+def types_from_definition(msgtype: str, fmt: MessageDefinitionFormat, data: str) -> dict:
+    """Types defined by a recorded message definition (``.msg`` or IDL text; empty when there is none)."""
+    if fmt == MessageDefinitionFormat.MSG:
+        return get_types_from_msg(data, msgtype)
+    if fmt == MessageDefinitionFormat.IDL:
         sep = "=" * 80 + "\n"
         types: dict = {}
-        parts = msgdef.data.split(sep)[1:] if msgdef.data.startswith(f"{sep}IDL: ") else [msgdef.data]
+        parts = data.split(sep)[1:] if data.startswith(f"{sep}IDL: ") else [data]
         for part in parts:
             types.update(get_types_from_idl(part.split("\n", 1)[1] if part.startswith("IDL: ") else part))
         return types
@@ -79,15 +78,23 @@ def types_from_connection(connection: Connection) -> dict:
 
 
 def bag_typestore(connections: Iterable[Connection]) -> Typestore:
-    """A typestore that deserialises the bag as recorded: its own definitions, standard ones as fallback."""
+    """A typestore that deserialises the bag as recorded: its own definitions, standard ones as fallback.
+
+    Cached by the set of definitions, so a dataset of bags from one robot builds it once per process.
+    """
+    key = frozenset((c.msgtype, c.msgdef.format, c.msgdef.data) for c in connections)
+    return _bag_typestore(key)
+
+
+@functools.lru_cache(maxsize=32)
+def _bag_typestore(definitions: frozenset) -> Typestore:
     store = get_typestore(Stores.EMPTY)
     types: dict = {}
-    for connection in connections:
+    for msgtype, fmt, data in sorted(definitions, key=lambda d: (d[0], d[2])):
         try:
-            types.update(types_from_connection(connection))
+            types.update(types_from_definition(msgtype, fmt, data))
         except Exception as exc:  # rosbags raises its own parse errors
-            raise BagError(f"topic {connection.topic!r}: cannot parse the message definition of "
-                           f"{connection.msgtype}: {exc}") from exc
+            raise BagError(f"cannot parse the recorded message definition of {msgtype}: {exc}") from exc
     store.register(types)
     fallback = rgpt_typestore()
     missing = {name: fallback.fielddefs[name] for name in fallback.fielddefs if name not in store.fielddefs}

@@ -12,6 +12,7 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys.store import Typestore
 
 from rgpt_ros.bags.errors import BagError
+from rgpt_ros.bags.mcap_fast import FastWriter
 
 STORAGES = {"sqlite3": StoragePlugin.SQLITE3, "mcap": StoragePlugin.MCAP}
 
@@ -42,7 +43,7 @@ class AtomicBagWriter:
     def open(self) -> "AtomicBagWriter":
         self.out_path.parent.mkdir(parents=True, exist_ok=True)
         self.tmp_dir.mkdir()
-        self._writer = Writer(self.tmp_dir / self.out_path.name, version=9, storage_plugin=self.plugin)
+        self._writer = FastWriter(self.tmp_dir / self.out_path.name, version=9, storage_plugin=self.plugin)
         self._writer.open()
         return self
 
