@@ -24,6 +24,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from rgpt_ros.geometry.depth import encode_depth_mm
+from rgpt_ros.geometry.measure import clock_hour
 from rgpt_ros.qa.answers import answer_text
 from rgpt_ros.qa.bench import make_entry, write_json_atomic
 from rgpt_ros.qa.categories import BENCH_CATEGORIES, CATEGORIES
@@ -166,11 +167,6 @@ def visible_surface(frame: RenderedFrame, index: int) -> np.ndarray:
     return world @ pose.world_from_canonical()
 
 
-def _clock(vector: np.ndarray) -> int:
-    hour = int(np.round((np.degrees(np.arctan2(vector[0], vector[2])) % 360.0) / 30.0)) % 12
-    return 12 if hour == 0 else hour
-
-
 _RELATION_TRUTH: dict[str, Callable[[ObjectTruth], float]] = {
     "left": lambda o: -o.centre_canonical[0], "right": lambda o: o.centre_canonical[0],
     "above": lambda o: o.centre_canonical[1], "below": lambda o: -o.centre_canonical[1],
@@ -203,7 +199,7 @@ def ground_truth(category: str, frame: RenderedFrame, i: int, j: int) -> Optiona
         return GroundTruth(yes=holds) if cat.answer == "predicate" else GroundTruth(choice=0 if holds else 1)
     if cat.answer == "clock":
         vector = b.centre_canonical - a.centre_canonical
-        return GroundTruth(hour=_clock(vector)) if np.hypot(vector[0], vector[2]) > 0.15 else None
+        return GroundTruth(hour=clock_hour(vector)) if np.hypot(vector[0], vector[2]) > 0.15 else None
     if cat.relation == "distance":
         pa, pb = visible_surface(frame, i), visible_surface(frame, j)
         value = float(np.concatenate([cKDTree(pb).query(pa)[0], cKDTree(pa).query(pb)[0]]).mean())
