@@ -132,3 +132,12 @@ def test_message_helpers_work_on_plain_objects():
     np.testing.assert_allclose(metres[1, 0], 1.5, rtol=1e-6)
     metres_f = depth_to_metres(np.array([[0.0, 2.5]], np.float32), "32FC1")
     assert np.isnan(metres_f[0, 0]) and metres_f[0, 1] == pytest.approx(2.5)
+
+
+def test_depth_scale_applies_to_integer_depth_only_and_limits_apply():
+    mm = SimpleNamespace(**numpy_to_image_fields(np.array([[600, 20000]], np.uint16), "16UC1"))
+    np.testing.assert_allclose(image_msg_to_metres(mm, scale=0.0001), [[0.06, 2.0]], rtol=1e-6)  # 0.1 mm units
+    metres = SimpleNamespace(**numpy_to_image_fields(np.array([[0.5, 12.0]], np.float32), "32FC1"))
+    np.testing.assert_allclose(image_msg_to_metres(metres, scale=0.001), [[0.5, 12.0]])  # float depth is metres
+    limited = image_msg_to_metres(metres, scale=0.001, min_m=0.6, max_m=20.0)
+    assert np.isnan(limited[0, 0]) and limited[0, 1] == pytest.approx(12.0)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
@@ -79,8 +79,8 @@ class AnnotationSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly summary (without the per-frame records)."""
-        out = asdict(self)
-        out.pop("records")
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "records"}
+        out["topics"] = dict(self.topics)
         out["valid_fraction"] = self.valid_fraction
         return out
 
