@@ -64,13 +64,14 @@ class RewardPipeline:
     track:         own a ``MultiRegionTracker``: ``reset(frame, regions)`` prompts it and ``step(frame)``
                    tracks; regions passed to ``step`` (e.g. from a tracker node) always take precedence.
     gravity_every: without ``up`` and ``frame.up``, fit the support plane on every n-th frame and reuse it
-                   in between (distances do not depend on gravity; centroids do). 1 = every frame.
+                   in between (distances do not depend on gravity; centroids do). 1 = every frame; the
+                   default 10 (a third of a second at 30 Hz) saves the fit's ~10-20 ms on most frames.
     cloud_options: how region clouds are cleaned (``rgpt_ros.geometry.pointcloud.CloudOptions``).
     """
 
     def __init__(self, pair: Sequence[str] = ("fingertip", "cube"), config: Optional[RewardConfig] = None,
                  metric: str = "closest", *, up: Optional[Sequence[float]] = None, track: bool = True,
-                 tracker_config: Optional[TrackerConfig] = None, gravity_every: int = 1,
+                 tracker_config: Optional[TrackerConfig] = None, gravity_every: int = 10,
                  cloud_options: Optional[CloudOptions] = None) -> None:
         pair = tuple(pair)
         if len(pair) != 2 or not all(isinstance(p, str) and p for p in pair) or pair[0] == pair[1]:
