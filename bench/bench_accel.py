@@ -6,10 +6,11 @@ Random weights of the real shapes (no downloads): Depth Anything V2-Small / V2-L
 SigLIP so400m-patch14-384 (the SpatialRGPT vision tower, features of the penultimate layer), batch 1.
 On CUDA: eager (fp16), CUDA graphs (fp16), torch.compile (fp16), ONNX Runtime CUDA / TensorRT EPs and
 native TensorRT (fp16 engines built from fp32 ONNX) for whichever are installed; all paths and ratios are
-measured in this run. Without CUDA: the small depth model only, eager fp32 vs ONNX Runtime CPU (the
-large models take many seconds per CPU run). Parity = max|out - ref| / max|ref| against eager fp32.
-Median latency over --repeats timed runs after warm-up; first-time engine builds are excluded (cached
-under --cache-dir, default a temporary folder).
+measured in this run. Without CUDA: the small depth model only, eager fp32 vs ONNX Runtime CPU with the
+same thread count (--threads, default 1; the large models take many seconds per CPU run). Parity = max|out - ref| / max|ref| against eager fp32.
+Median latency over --repeats timed rounds after warm-up, all paths of a model timed round-robin so load
+changes on a shared machine hit them alike; first-time engine builds are excluded (cached under
+--cache-dir, default a temporary folder).
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import torch
 from rgpt_ros.accel import (ModelPart, RuntimeUnavailableError, build_runner, depth_model_part, parity_errors,
                             siglip_features_part)
 from rgpt_ros.accel.cache import gpu_name, tensorrt_version
+from rgpt_ros.accel.export import ensure_onnx
+from rgpt_ros.accel.ort_runner import OrtRunner
 from rgpt_ros.depth.configs import random_depth_model
 
 GPU_BACKENDS = ("torch-cuda-graph", "torch-compile", "ort-cuda", "ort-tensorrt", "tensorrt")
@@ -53,20 +56,23 @@ def make_part(name: str, size: int, device: torch.device) -> ModelPart:
                             name=f"v2-{variant}")
 
 
-def time_runner(run, inputs, repeats: int, cuda: bool) -> float:
-    """Median milliseconds of ``run(inputs)`` (synchronised on CUDA)."""
-    for _ in range(3):
-        run(inputs)
-    samples = []
+def time_runners(runners: dict, inputs, repeats: int, cuda: bool) -> dict[str, float]:
+    """Median milliseconds per runner, timed round-robin (one run of each per round) so that load
+    changes on a shared machine hit every path alike; synchronised on CUDA."""
+    for run in runners.values():
+        for _ in range(3):
+            run(inputs)
+    samples: dict[str, list[float]] = {key: [] for key in runners}
     for _ in range(repeats):
-        if cuda:
-            torch.cuda.synchronize()
-        tick = time.perf_counter()
-        run(inputs)
-        if cuda:
-            torch.cuda.synchronize()
-        samples.append(1e3 * (time.perf_counter() - tick))
-    return statistics.median(samples)
+        for key, run in runners.items():
+            if cuda:
+                torch.cuda.synchronize()
+            tick = time.perf_counter()
+            run(inputs)
+            if cuda:
+                torch.cuda.synchronize()
+            samples[key].append(1e3 * (time.perf_counter() - tick))
+    return {key: statistics.median(values) for key, values in samples.items()}
 
 
 def half_part(part: ModelPart) -> ModelPart:
@@ -75,23 +81,26 @@ def half_part(part: ModelPart) -> ModelPart:
                      fingerprint=part.fingerprint + "-fp16")
 
 
-def bench_part(part: ModelPart, backends, repeats: int, cache: Path, cuda: bool) -> list[dict]:
+def bench_part(part: ModelPart, backends, repeats: int, cache: Path, cuda: bool, threads: int) -> list[dict]:
     from rgpt_ros.accel.torch_runner import TorchRunner
 
     inputs = part.example_inputs(seed=0)
     with torch.inference_mode():
         reference = part.outputs_as_dict(part.module(*inputs.values()))
-    rows = []
+    rows: list[dict] = []
     baselines = [("torch-eager", "fp32", TorchRunner(part))]
     torch_part = part
     if cuda:
         torch_part = half_part(part)
         baselines.append(("torch-eager", "fp16", TorchRunner(torch_part)))
-    for backend in baselines + [(b, None, None) for b in backends]:
-        name, precision, runner = backend
+    built = {}
+    for name, precision, runner in baselines + [(b, None, None) for b in backends]:
         started = time.monotonic()
         try:
-            if runner is None:
+            if runner is None and name == "ort-cpu":
+                runner, precision = OrtRunner(part, ensure_onnx(part, cache_dir=cache), "cpu",
+                                              intra_op_threads=threads), "fp32"
+            elif runner is None:
                 runner = build_runner(torch_part if name.startswith("torch-") else part, name, cache_dir=cache,
                                       fp16=cuda)
                 precision = "fp16" if cuda else "fp32"  # ort-cuda runs an fp16 graph when fp16=True
@@ -100,12 +109,16 @@ def bench_part(part: ModelPart, backends, repeats: int, cache: Path, cuda: bool)
                          "note": str(err).splitlines()[0][:70]})
             continue
         build_s = time.monotonic() - started
-        outputs = runner.run(inputs)
-        error = max(parity_errors(reference, outputs).values())
-        ms = time_runner(runner.run, inputs, repeats, cuda)
-        rows.append({"part": part.name, "path": runner.provider, "precision": precision, "ms": ms, "parity": error,
-                     "note": f"setup {build_s:.0f} s" if build_s > 1 else ""})
-        print(f"  {part.name:26s} {runner.provider:28s} {ms:9.2f} ms", file=sys.stderr, flush=True)
+        error = max(parity_errors(reference, runner.run(inputs)).values())
+        key = f"{runner.provider}/{precision}"
+        built[key] = runner.run
+        rows.append({"part": part.name, "path": runner.provider, "precision": precision, "key": key, "ms": None,
+                     "parity": error, "note": f"setup {build_s:.0f} s" if build_s > 1 else ""})
+    print(f"  timing {part.name}: {', '.join(built)}", file=sys.stderr, flush=True)
+    medians = time_runners(built, inputs, repeats, cuda)
+    for row in rows:
+        if row.get("key") in medians:
+            row["ms"] = medians[row["key"]]
     return rows
 
 
@@ -130,8 +143,11 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=None, help="timed runs per path (default 50 CUDA, 5 CPU)")
     p.add_argument("--cpu-size", type=int, default=518, help="depth input size on CPU (multiple of 14)")
     p.add_argument("--cache-dir", type=Path, help="engine cache (default: a temporary folder)")
+    p.add_argument("--threads", type=int, default=1, help="CPU threads for eager PyTorch and ONNX Runtime alike "
+                   "(default 1: stable on a shared machine)")
     args = p.parse_args(argv)
     cuda = torch.cuda.is_available()
+    torch.set_num_threads(args.threads)
     device = torch.device("cuda" if cuda else "cpu")
     models = (args.models or ("depth-small,depth-large,siglip" if cuda else "depth-small")).split(",")
     repeats = args.repeats or (50 if cuda else 5)
@@ -143,9 +159,9 @@ def main(argv=None) -> int:
     rows = []
     for name in models:
         print(f"building {name} ...", file=sys.stderr, flush=True)
-        rows += bench_part(make_part(name, size, device), backends, repeats, cache, cuda)
+        rows += bench_part(make_part(name, size, device), backends, repeats, cache, cuda, torch.get_num_threads())
     where = (f"CUDA {gpu_name()}, TensorRT {tensorrt_version() or 'not installed'}" if cuda
-             else f"CPU ({torch.get_num_threads()} threads), no CUDA")
+             else f"CPU ({torch.get_num_threads()} thread(s) each), no CUDA")
     print_table(rows, f"bench_accel: batch 1, depth {size}x{size}, SigLIP 384x384, {repeats} runs, {where}, "
                 f"torch {torch.__version__}")
     if not cuda:
