@@ -44,6 +44,10 @@ def test_slop_and_queue_limits():
     assert sync.pending()["a"] == 3 and sync.dropped["a"] == 1  # a0 fell out of the queue
     got = sync.add("b", 3 * PERIOD + 5 * MS, "b3")
     assert got[0].messages == ("a3", "b3") and sync.dropped["a"] == 3 and sync.dropped["b"] == 1
+    for k in range(5, 8):
+        sync.add("a", k * PERIOD, f"a{k}")
+    assert sync.add("a", 4 * PERIOD, "a4") == [] and sync.pending()["a"] == 3  # full queue: the older new one goes
+    assert sync.dropped["a"] == 4
 
 
 def test_picks_the_closest_candidate():

@@ -18,6 +18,7 @@ from typing import Iterator, Optional
 import numpy as np
 
 from rgpt_ros.frame import RGBDFrame
+from rgpt_ros.geometry.camera import CameraIntrinsics
 from rgpt_ros.geometry.regions import Region
 from rgpt_ros.synthetic.noise import add_image_noise, add_sensor_noise
 from rgpt_ros.synthetic.render import CameraPose, Scene, d435_intrinsics, render
@@ -49,7 +50,7 @@ class EpisodeFrame:
     index: int
     rgb: np.ndarray
     depth: np.ndarray
-    camera: object
+    camera: CameraIntrinsics
     stamp_ns: int
     up: np.ndarray
     distance: float
@@ -78,7 +79,7 @@ class Episode:
     tip_colour: tuple
     pose: CameraPose
     plane: Plane
-    camera: object
+    camera: CameraIntrinsics
     seed: int
     fps: float = 30.0
     noisy: bool = True
