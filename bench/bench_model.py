@@ -16,7 +16,7 @@ the LLM's input embedding table is excluded: a step reads one row of it); ratio 
 (1.0 would be bandwidth-bound perfection; encode and prefill are compute-bound, decode is not).
 Eager and optimised runs alternate, so load on a shared machine affects both alike.
 
-    .venv/bin/python bench/bench_model.py [--repeats 5] [--prompt 230] [--new-tokens 24] [--compile]
+    .venv/bin/python bench/bench_model.py [--repeats N] [--prompt 230] [--new-tokens 24] [--compile]
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ MASK_ID, DEPTH_ID = 128257, 128258
 
 def reduced_config() -> SpatialRGPTConfig:
     """Real image geometry and vocabulary, small widths and depths (CPU runs in well under a minute)."""
-    vision = SiglipVisionConfig(hidden_size=384, intermediate_size=1536, num_hidden_layers=4, num_attention_heads=6,
+    vision = SiglipVisionConfig(hidden_size=256, intermediate_size=1024, num_hidden_layers=3, num_attention_heads=4,
                                 image_size=384, patch_size=14, layer_norm_eps=1e-6)
     llm = LlamaConfig(vocab_size=VOCAB, hidden_size=512, intermediate_size=1792, num_hidden_layers=4,
                       num_attention_heads=8, num_key_value_heads=2, max_position_embeddings=8192,
@@ -126,13 +126,15 @@ def build_model(device: torch.device, dtype: torch.dtype) -> tuple[SpatialRGPTFo
     model = SpatialRGPTForCausalLM.from_config(config, device=device, dtype=dtype, seed=0)
     model.mask_token_id, model.depth_token_id = MASK_ID, DEPTH_ID
     label = "published shapes (SigLIP so400m + Llama-3-8B), random weights" if full else \
-        "REDUCED CPU config (real 384/27x27/108x108/196-token geometry, real vocab; 4-layer 384-wide SigLIP, " \
+        "REDUCED CPU config (real 384/27x27/108x108/196-token geometry, real vocab; 3-layer 256-wide SigLIP, " \
         "4-layer 512-wide Llama)"
     return model, label
 
 
 def run(args: argparse.Namespace) -> None:
     device = torch.device("cuda" if torch.cuda.is_available() and not args.cpu else "cpu")
+    if args.repeats is None:
+        args.repeats = 10 if device.type == "cuda" else 3
     dtype = torch.bfloat16 if device.type == "cuda" else torch.float32
     torch.manual_seed(0)
     model, label = build_model(device, dtype)
@@ -171,14 +173,20 @@ def run(args: argparse.Namespace) -> None:
             "encode": (encoder(model.vision), encoder(fast_vision)),
             "prefill": (lambda: eager_gen.generate(embeds, max_new_tokens=1),
                         lambda: fast_gen.generate(embeds, max_new_tokens=1)),
-            "generate": (lambda: eager_gen.generate(embeds, max_new_tokens=args.new_tokens + 1),
-                         lambda: fast_gen.generate(embeds, max_new_tokens=args.new_tokens + 1)),
             "e2e": (e2e(model.vision, eager_gen), e2e(fast_vision, fast_gen)),
         }
+        warmup = 3 if device.type == "cuda" else 1  # CUDA graphs are recorded after a warm-up call
         for stage, (eager, fast) in stages.items():
-            results["eager"][stage], results["optimised"][stage] = paired_median_ms(eager, fast, device, args.repeats)
-    for row in results.values():
-        row["decode/token"] = (row.pop("generate") - row["prefill"]) / args.new_tokens
+            results["eager"][stage], results["optimised"][stage] = paired_median_ms(eager, fast, device, args.repeats,
+                                                                                    warmup)
+        per_token = {"eager": [], "optimised": []}
+        for _ in range(args.repeats):  # decode steps timed inside generate(), alternating the variants
+            for name, generator in (("eager", eager_gen), ("optimised", fast_gen)):
+                timing: dict = {}
+                generator.generate(embeds, max_new_tokens=args.new_tokens + 1, stop=False, timing=timing)
+                per_token[name].append(timing["decode_ms"] / timing["decode_steps"])
+    for name, row in results.items():
+        row["decode/token"] = statistics.median(per_token[name])
 
     print(f"SpatialRGPT inference benchmark on {device.type.upper()} "
           f"({torch.cuda.get_device_name(device) if device.type == 'cuda' else 'CPU, %d threads' % torch.get_num_threads()})")
@@ -209,7 +217,7 @@ def run(args: argparse.Namespace) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=None, help="default: 10 on CUDA, 3 on CPU")
     parser.add_argument("--prompt", type=int, default=230, help="prompt length in tokens, 196 of them image tokens")
     parser.add_argument("--new-tokens", type=int, default=24)
     parser.add_argument("--compile", action="store_true", help="also torch.compile on CPU (minutes to build)")

@@ -7,6 +7,7 @@ compiled (``torch.compile``; on CUDA with ``mode="reduce-overhead"``, i.e. CUDA 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
@@ -95,8 +96,12 @@ class Generator:
 
     @torch.inference_mode()
     def generate(self, inputs_embeds: torch.Tensor, max_new_tokens: Optional[int] = None, *,
-                 stop: bool = True) -> list[int]:
-        """Generated token ids (stop token excluded) for one (1, T, H) prompt; ``stop=False`` ignores stop tokens."""
+                 stop: bool = True, timing: Optional[dict] = None) -> list[int]:
+        """Generated token ids (stop token excluded) for one (1, T, H) prompt; ``stop=False`` ignores stop tokens.
+
+        ``timing``: a dict filled with ``prefill_ms``, ``decode_ms`` and ``decode_steps`` (synchronising the
+        device, for benchmarks).
+        """
         if inputs_embeds.ndim != 3 or inputs_embeds.shape[0] != 1:
             raise GenerationError(f"expected (1, T, H) prompt embeddings, got {tuple(inputs_embeds.shape)}")
         budget = self.settings.max_new_tokens if max_new_tokens is None else int(max_new_tokens)
@@ -107,11 +112,15 @@ class Generator:
         generator = None
         if self.settings.do_sample:
             generator = torch.Generator(device=self._device).manual_seed(self.settings.seed)
+        clock = _Clock(self._device) if timing is not None else None
         positions = torch.arange(length, device=self._device)[None]
         out = self.llm(inputs_embeds=inputs_embeds, position_ids=positions, past_key_values=cache, use_cache=True,
                        logits_to_keep=1)
         token = _pick(out.logits[:, -1, :], self.settings, generator)
+        if clock is not None:
+            timing["prefill_ms"] = clock.lap()
         tokens: list[int] = []
+        steps = 0
         position = torch.tensor([[length]], device=self._device)
         for _ in range(budget):
             value = int(token.item())
@@ -123,4 +132,25 @@ class Generator:
             logits = self._decode(token[:, None], position, cache)
             token = _pick(logits, self.settings, generator)
             position = position + 1
+            steps += 1
+        if clock is not None:
+            timing["decode_ms"], timing["decode_steps"] = clock.lap(), steps
         return tokens
+
+
+class _Clock:
+    """Wall-clock laps in milliseconds, synchronising CUDA first."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.last = self._now()
+
+    def _now(self) -> float:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        return time.perf_counter()
+
+    def lap(self) -> float:
+        now = self._now()
+        elapsed, self.last = (now - self.last) * 1e3, now
+        return elapsed
