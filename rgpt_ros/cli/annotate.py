@@ -39,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"output tracked-regions topic (default {REGIONS_TOPIC})")
     p.add_argument("--backend", default="geometric", choices=["geometric", "spatialrgpt"],
                    help="engine that measures distances (default geometric)")
-    p.add_argument("--config", help="reward config YAML (default: config/reward.yaml when present)")
+    p.add_argument("--config", help="reward node parameter file (default: the package's config/reward.yaml)")
     p.add_argument("--storage", choices=["sqlite3", "mcap"], help="output storage (default: same as input)")
     p.add_argument("--depth-scale", type=float, help="metres per depth unit for 16UC1 (default 0.001)")
     p.add_argument("--workers", type=int, default=1, help="bags annotated in parallel on this machine")
@@ -60,12 +60,14 @@ def parse_pair(text: Optional[str]) -> Optional[tuple[str, str]]:
 
 
 def load_config(path: Optional[str]) -> Optional[dict[str, Any]]:
-    """The reward config mapping from YAML (None = the pipeline's defaults / config/reward.yaml)."""
+    """The reward config mapping from YAML; None = the package's config/reward.yaml (or the nodes' defaults)."""
     import yaml
 
+    from rgpt_ros.bags.settings import default_config_path
+
     if path is None:
-        default = Path("config/reward.yaml")
-        if not default.is_file():
+        default = default_config_path()
+        if default is None:
             return None
         path = str(default)
     try:
