@@ -48,7 +48,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     episode = make_episode(args.kind, n_frames=args.frames, seed=args.seed, width=args.width, height=args.height)
-    frames = [episode[i] for i in tqdm(range(len(episode)), desc="rendering episode", unit="frame")]
+    frames = [episode[i] for i in tqdm(range(len(episode)), desc="rendering episode", unit="frame", disable=None)]
     first = frames[0]
     regions = ";".join(f"{name}:{','.join(str(int(v)) for v in first.boxes[name])}" for name in ("fingertip", "cube"))
     plans = reward_nodes({"regions": regions, "pair": "fingertip,cube"})
