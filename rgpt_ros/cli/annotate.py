@@ -113,7 +113,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         jobs = plan_jobs(args.bags, args.out, args.csv, args.plot)
     except ValueError as exc:
         parser.error(str(exc))
-    results = annotate_many(jobs, options, workers=args.workers, on_result=_report)
+    from tqdm import tqdm
+
+    overall = tqdm(total=len(jobs), unit="bag", desc="bags", disable=not (options.progress and len(jobs) > 1))
+
+    def on_result(result: BagResult) -> None:
+        _report(result)
+        overall.update(1)
+
+    with overall:
+        results = annotate_many(jobs, options, workers=args.workers, on_result=on_result)
     if args.summary_json:
         Path(args.summary_json).write_text(json.dumps([r.__dict__ for r in results], indent=2, default=str))
     failed = [r for r in results if not r.ok]
