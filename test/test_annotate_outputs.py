@@ -90,6 +90,9 @@ def test_cli_argument_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["bag", "--out", str(tmp_path / "o"), "--workers", "0"])
     assert "--workers must be >= 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["bag", "--out", str(tmp_path / "o"), "--backend", "spatialrgpt"])
+    assert "geometrically from depth" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text("- just\n- a list\n")
     with pytest.raises(ValueError, match="must hold a mapping"):

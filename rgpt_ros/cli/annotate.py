@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bags", nargs="+", metavar="BAG", help="bag directories or .db3/.mcap files (never modified)")
     p.add_argument("--region", action="append", default=[], metavar="NAME=x1,y1,x2,y2",
                    help="region box on the first synchronised frame (repeat); default: the bag's RegionArray topic")
-    p.add_argument("--pair", metavar="A,B", help="the two region ids to measure (default: the only two regions)")
+    p.add_argument("--pair", metavar="A,B", help="the two region ids to measure (default: the config's pair when "
+                   "both are among the regions, else the only two regions)")
     p.add_argument("--out", required=True, help="output bag (one input) or directory of output bags (several)")
     p.add_argument("--csv", help="per-frame CSV file (one input) or directory of <bag>.csv (several)")
     p.add_argument("--plot", help="PNG plot file (one input) or directory of <bag>.png (several)")
@@ -38,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--regions-out-topic", default=REGIONS_TOPIC,
                    help=f"output tracked-regions topic (default {REGIONS_TOPIC})")
     p.add_argument("--backend", default="geometric", choices=["geometric", "spatialrgpt"],
-                   help="engine that measures distances (default geometric)")
+                   help="engine that measures distances (default geometric; the reward pipeline is geometric only)")
     p.add_argument("--config", help="reward node parameter file (default: the package's config/reward.yaml)")
     p.add_argument("--storage", choices=["sqlite3", "mcap"], help="output storage (default: same as input)")
     p.add_argument("--depth-scale", type=float, help="metres per depth unit for 16UC1 (default 0.001)")
@@ -108,6 +109,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error(f"--workers must be >= 1, got {args.workers}")
+    if args.backend != "geometric":
+        parser.error(f"--backend {args.backend}: reward annotation measures distances geometrically from depth "
+                     "(the reward pipeline has no model backend); use --backend geometric")
     try:
         options = options_from_args(args)
         jobs = plan_jobs(args.bags, args.out, args.csv, args.plot)
