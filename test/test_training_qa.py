@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from training_helpers import small_qa_set
+from training_helpers import one_thread, small_qa_set
 
 from rgpt_ros.cli.make_qa import main as make_qa_main
 from rgpt_ros.engines.geometric import GeometricEngine
@@ -26,6 +26,11 @@ from rgpt_ros.training.scene_graph import Margins, SceneGraph
 from rgpt_ros.training.sources import bench_frames, synthetic_frames
 
 SYMMETRIC = {"distance_data", "horizontal_distance_data", "vertical_distance_data"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _single_thread():
+    yield from one_thread()
 
 
 @pytest.fixture(scope="module")
