@@ -226,3 +226,28 @@ def test_fast_mcap_writer_writes_the_same_bytes_as_rosbags(tmp_path):
         files.append((path / "bag.mcap").read_bytes())
     assert len(files[0]) > 4_000_000
     assert files[0] == files[1]
+
+
+def _rosidl_type_descriptions() -> list[Path]:
+    prefixes = [Path(__file__).resolve().parent.parent / "install" / "rgpt_ros"]
+    prefixes += [Path(p) for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]
+    for prefix in prefixes:
+        found = sorted((prefix / "share" / "rgpt_ros" / "msg").glob("*.json"))
+        if found:
+            return found
+    return []
+
+
+@pytest.mark.skipif(not _rosidl_type_descriptions(), reason="rgpt_ros not built with colcon (make setup)")
+def test_type_hashes_match_the_rosidl_build():
+    """The hashes written into bags equal the ones ROS 2 computes for the built interfaces."""
+    import json
+
+    ts = rgpt_typestore()
+    checked = 0
+    for path in _rosidl_type_descriptions():
+        name = f"rgpt_ros/msg/{path.stem}"
+        hashes = {h["type_name"]: h["hash_string"] for h in json.loads(path.read_text())["type_hashes"]}
+        assert hashes[name] == ts.hash_rihs01(name), name
+        checked += 1
+    assert checked == 3
