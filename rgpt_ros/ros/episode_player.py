@@ -69,6 +69,16 @@ class EpisodePlayer:
         self.publish_times_ns: dict[int, int] = {}
         self.done = threading.Event()
 
+    def publish_frame(self, index: int, stamp_ns: int) -> None:
+        """Publish frame ``index`` once, stamped ``stamp_ns`` (warm-up before ``play``)."""
+        rgb, depth, info = self._messages[index]
+        rgb.header.stamp = info.header.stamp = ns_to_stamp(stamp_ns)
+        self.info_pub.publish(info)
+        if depth is not None:
+            depth.header.stamp = ns_to_stamp(stamp_ns + self.depth_lag_ns)
+            self.depth_pub.publish(depth)
+        self.rgb_pub.publish(rgb)
+
     def play(self, stop: Optional[threading.Event] = None, loops: int = 1) -> None:
         """Publish every frame at the configured rate (blocking; run in a thread).
 

@@ -100,22 +100,34 @@ class LiveSession:
         return EpisodePlayer(self.node, frames, rate_hz=rate_hz, **topics)
 
     def wait_ready(self, player: EpisodePlayer, subscribers: int, timeout: float = 60.0) -> None:
-        """Block until every node process subscribes to the camera, publishes rewards and serves questions."""
+        """Block until the whole chain works: every node process subscribes to the camera, the service is up,
+        and a warm-up copy of the first frame (stamped before the episode) has come back as a reward.
+
+        The tracker initialises its regions on that first image, as it would on the episode's first frame.
+        """
         deadline = time.monotonic() + timeout
         checks = {
             "camera subscribers": lambda: player.rgb_pub.get_subscription_count() >= subscribers,
             "reward publisher": lambda: self.node.count_publishers(self.reward_topic) >= 1,
             "spatial_query service": self.client.service_is_ready,
         }
+        warmup_stamp = player.stamps_ns[0] - 10_000_000_000
         while time.monotonic() < deadline:
             failed = self.failed_processes()
             if failed:
                 raise RuntimeError(f"node process(es) {failed} exited during start-up (see their logs)")
             if all(check() for check in checks.values()):
-                time.sleep(0.5)  # let the nodes' own subscriptions to each other match too
-                return
-            time.sleep(0.1)
-        missing = [name for name, check in checks.items() if not check()]
+                warmup_stamp += 33_000_000
+                player.publish_frame(0, warmup_stamp)
+                time.sleep(0.3)
+                with self._lock:
+                    if any(r.msg.header.stamp.sec * 1_000_000_000 + r.msg.header.stamp.nanosec == warmup_stamp
+                           for r in self.rewards):
+                        self.rewards.clear()
+                        return
+            else:
+                time.sleep(0.1)
+        missing = [name for name, check in checks.items() if not check()] or ["a warm-up reward"]
         raise TimeoutError(f"nodes not ready after {timeout:.0f} s: waiting for {missing}")
 
     def ask(self, question: str, regions: Sequence[Region] = (), backend: str = "",
