@@ -194,7 +194,8 @@ def run(args: argparse.Namespace) -> None:
           f"(196 image); {args.new_tokens} new tokens; medians of {args.repeats}")
     print(f"weights: vision {vision_bytes / 1e9:.3f} GB, LLM {llm_bytes / 1e9:.3f} GB ({read_bytes / 1e9:.3f} GB read "
           f"per step: all but the input embedding table); measured copy bandwidth {bandwidth / 1e9:.1f} GB/s")
-    optimised_label = "static cache + torch.compile/CUDA graphs" if compile_all else "static cache (no compile)"
+    optimised_label = ("static cache + torch.compile" + (" (reduce-overhead: CUDA graphs)" if device.type == "cuda" else "")
+                       if compile_all else "static cache (no compile)")
     print(f"optimised = {optimised_label}\n")
     header = f"{'stage':<14}{'eager ms':>11}{'optimised ms':>14}{'speed-up':>10}{'floor ms':>10}" \
              f"{'eager/floor':>13}{'opt/floor':>11}"
