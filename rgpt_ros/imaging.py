@@ -65,7 +65,7 @@ def pixel_format(encoding: str) -> PixelFormat:
 def _as_bytes(data: Any) -> np.ndarray:
     """Any buffer (bytes, bytearray, memoryview, array.array, numpy, list of ints) -> 1-D uint8 view."""
     if isinstance(data, np.ndarray):
-        return data.reshape(-1).view(np.uint8) if data.flags.c_contiguous else np.ascontiguousarray(data).reshape(-1).view(np.uint8)
+        return np.ascontiguousarray(data).reshape(-1).view(np.uint8)
     if isinstance(data, (list, tuple)):
         return np.asarray(data, dtype=np.uint8)
     return np.frombuffer(memoryview(data).cast("B"), dtype=np.uint8)

@@ -16,7 +16,7 @@ from scipy.stats import spearmanr
 from rgpt_ros.bags import AnnotationOptions, BagError, CorruptBagError, annotate_bag, write_episode_bag
 from rgpt_ros.bags.reader import storage_files
 from rgpt_ros.cli.annotate import main
-from rgpt_ros.geometry.regions import Region, RegionError
+from rgpt_ros.geometry.regions import RegionError
 from rgpt_ros.synthetic.episodes import CUBE, FINGERTIP, make_episode
 
 N_FRAMES = 40

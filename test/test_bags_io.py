@@ -250,4 +250,4 @@ def test_type_hashes_match_the_rosidl_build():
         hashes = {h["type_name"]: h["hash_string"] for h in json.loads(path.read_text())["type_hashes"]}
         assert hashes[name] == ts.hash_rihs01(name), name
         checked += 1
-    assert checked == 3
+    assert checked >= 3

@@ -71,7 +71,8 @@ def frame_from_msgs(rgb: Any, depth: Any, info: Any, *, camera: Optional[CameraI
         raise ValueError(f"depth is {metres.shape[1]}x{metres.shape[0]} but colour is "
                          f"{colour.shape[1]}x{colour.shape[0]}: use the depth registered (aligned) to colour")
     up_vec = np.asarray(up, dtype=np.float64) if up is not None and len(up) == 3 else None
-    return RGBDFrame(rgb=colour, depth=metres, camera=camera or intrinsics_from_msg(info), stamp_ns=stamp_ns(rgb.header),
+    return RGBDFrame(rgb=colour, depth=metres, camera=camera or intrinsics_from_msg(info),
+                     stamp_ns=stamp_ns(rgb.header),
                      up=up_vec, frame_id=str(rgb.header.frame_id))
 
 

@@ -127,7 +127,8 @@ class Sqlite3SalvageReader(SalvageReader):
         qos_col = "offered_qos_profiles" if "offered_qos_profiles" in columns else "''"
         hash_col = "type_description_hash" if "type_description_hash" in columns else "''"
         rows = db.execute(f"SELECT id, name, type, serialization_format, {qos_col}, {hash_col} FROM topics ORDER BY id")
-        return [Connection(cid, topic, msgtype, msgdefs.get(msgtype, MessageDefinition(MessageDefinitionFormat.NONE, "")),
+        none = MessageDefinition(MessageDefinitionFormat.NONE, "")
+        return [Connection(cid, topic, msgtype, msgdefs.get(msgtype, none),
                            digest or "", 0, ConnectionExtRosbag2(fmt, parse_qos(qos) if qos else []), None)
                 for cid, topic, msgtype, fmt, qos, digest in rows]
 

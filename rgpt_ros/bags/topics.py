@@ -98,7 +98,8 @@ def detect_topics(reader: BagReader, rgb: Optional[str] = None, depth: Optional[
     else:
         candidates = [t for t, i in images.items() if i.encoding in DEPTH_ENCODINGS and t != rgb]
         if rgb_info is not None and len(candidates) > 1:
-            same_size = [t for t in candidates if (images[t].width, images[t].height) == (rgb_info.width, rgb_info.height)]
+            size = (rgb_info.width, rgb_info.height)
+            same_size = [t for t in candidates if (images[t].width, images[t].height) == size]
             candidates = same_size or candidates
         if len(candidates) > 1:
             hinted = [t for t in candidates if any(h in t for h in _REGISTERED_HINTS)]
