@@ -50,7 +50,11 @@ def test_depth_export_is_static_and_recorded(depth_part, tmp_path):
 
 @pytest.mark.parametrize("exporter", ["dynamo", "legacy"])
 def test_depth_parity_fp32(depth_part, tmp_path, exporter):
+    attention = depth_part.module.model.backbone.config._attn_implementation
     path = export_onnx(depth_part, tmp_path / "d.onnx", exporter=exporter)
+    assert depth_part.module.model.backbone.config._attn_implementation == attention  # restored after export
+    if exporter == "dynamo":  # exported with eager attention: no SDPA NaN guards
+        assert "IsNaN" not in {node.op_type for node in onnx.load(str(path)).graph.node}
     runner = OrtRunner(depth_part, path)
     assert runner.provider == "ort:CPUExecutionProvider"
     inputs = depth_part.example_inputs(seed=1)
@@ -91,6 +95,30 @@ def test_vision_encoder_parity_fp16_onnx(vision_part, tmp_path):
     path = ensure_onnx(vision_part, cache_dir=tmp_path, dtype=torch.float16)
     inputs = vision_part.example_inputs(seed=4)
     check_parity(eager(vision_part, inputs), OrtRunner(vision_part, path).run(inputs), "float16")
+
+
+class GridFromShape(torch.nn.Module):
+    """Shape arithmetic in Python: TorchScript tracing cannot follow it, torch.export can."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.linspace(0.5, 2.0, 4))
+
+    def forward(self, tokens):
+        grid = int(round(tokens.shape[1] ** 0.5))
+        return (tokens * self.scale).reshape(tokens.shape[0], grid, grid, 4).mean(dim=2)
+
+
+def test_auto_exporter_falls_back_to_dynamo(tmp_path):
+    from rgpt_ros.accel import ExportError, ModelPart, TensorSpec
+
+    part = ModelPart("grid", GridFromShape(), (TensorSpec("tokens", (1, 9, 4)),), ("pooled",))
+    with pytest.raises(ExportError, match="legacy: TypeError"):
+        export_onnx(part, tmp_path / "legacy.onnx", exporter="legacy")
+    path = export_onnx(part, tmp_path / "auto.onnx")
+    assert json.loads(path.with_suffix(".json").read_text())["exporter"] == "dynamo"
+    inputs = part.example_inputs()
+    check_parity(eager(part, inputs), OrtRunner(part, path).run(inputs), "float32")
 
 
 def test_export_argument_errors(depth_part, tmp_path):

@@ -6,8 +6,9 @@ import copy
 import json
 import logging
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import torch
 
@@ -35,14 +36,43 @@ def dynamo_exporter_available() -> bool:
     return True
 
 
+@contextmanager
+def eager_attention(module: torch.nn.Module) -> Iterator[None]:
+    """Temporarily switch every transformers sub-model to ``eager`` attention.
+
+    The dynamo exporter decomposes SDPA with NaN guards (IsNaN + Where around every softmax) that cost
+    ONNX Runtime a quarter of a ViT's time; eager attention exports as plain MatMul + Softmax.
+    """
+    from transformers import PreTrainedModel
+
+    changed = []
+    for sub in module.modules():
+        previous = getattr(getattr(sub, "config", None), "_attn_implementation", None)
+        if isinstance(sub, PreTrainedModel) and previous not in (None, "eager"):
+            try:
+                sub.set_attn_implementation("eager")
+            except (ValueError, ImportError):
+                continue
+            changed.append((sub, previous))
+    try:
+        yield
+    finally:
+        for sub, previous in reversed(changed):
+            try:
+                sub.set_attn_implementation(previous)
+            except (ValueError, ImportError):
+                log.warning("could not restore %s attention on %s", previous, type(sub).__name__)
+
+
 def _export(module: torch.nn.Module, args: tuple, path: Path, part: ModelPart, opset: int, exporter: str,
             external: bool) -> None:
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer / deprecation chatter: shapes are static by design
         if exporter == "dynamo":
-            torch.onnx.export(module, args, str(path), input_names=list(part.input_names),
-                              output_names=list(part.output_names), opset_version=opset, dynamo=True,
-                              external_data=external, optimize=False, verbose=False)
+            with eager_attention(module):
+                torch.onnx.export(module, args, str(path), input_names=list(part.input_names),
+                                  output_names=list(part.output_names), opset_version=opset, dynamo=True,
+                                  external_data=external, optimize=False, verbose=False)
             # optimize=False: onnxscript 0.7's graph optimizer turned an empty region's 0 / (0 + 1e-8) into
             # NaN; ONNX Runtime and TensorRT run their own graph optimisations anyway.
         else:
@@ -55,8 +85,9 @@ def export_onnx(part: ModelPart, path: Path | str, *, opset: int = DEFAULT_OPSET
                 dtype: Optional[torch.dtype] = None, exporter: str = "auto") -> Path:
     """Export ``part`` to ``path`` with every input shape fixed; returns the path.
 
-    ``exporter``: ``dynamo`` (``torch.export``; handles shape arithmetic in Python, needs onnxscript),
-    ``legacy`` (TorchScript tracing) or ``auto`` (dynamo when onnxscript imports, else legacy).
+    ``exporter``: ``legacy`` (TorchScript tracing, constant-folded: the fastest graphs on ONNX Runtime),
+    ``dynamo`` (``torch.export``; follows shape arithmetic done in Python, needs onnxscript) or ``auto``
+    (legacy, then dynamo when tracing fails, as for the SpatialRGPT vision encoder).
     ``dtype`` (e.g. ``torch.float16`` for strongly typed TensorRT 11 builds) exports a converted copy; the
     part's own module is left untouched. A ``<path>.json`` sidecar, written last, marks a complete export.
     """
@@ -64,8 +95,6 @@ def export_onnx(part: ModelPart, path: Path | str, *, opset: int = DEFAULT_OPSET
         raise ValueError(f"opset {opset} is too old: LayerNormalization and friends need opset >= {MIN_OPSET}")
     if exporter not in EXPORTERS:
         raise ValueError(f"unknown exporter {exporter!r}; expected one of {EXPORTERS}")
-    if exporter == "auto":
-        exporter = "dynamo" if dynamo_exporter_available() else "legacy"
     import onnx
 
     path = Path(path)
@@ -78,11 +107,19 @@ def export_onnx(part: ModelPart, path: Path | str, *, opset: int = DEFAULT_OPSET
     module = module.eval()
     inputs = part.example_inputs(device=part.device, dtype=dtype or part.dtype)
     weight_bytes = sum(t.numel() * t.element_size() for t in module.state_dict().values())
-    try:
-        _export(module, tuple(inputs.values()), path, part, opset, exporter, weight_bytes > EXTERNAL_DATA_BYTES)
-        onnx.checker.check_model(str(path))
-    except Exception as err:  # exporters and onnx.checker raise many unrelated types
-        raise ExportError(f"{exporter} ONNX export of {part.name!r} failed: {type(err).__name__}: {err}") from err
+    candidates = [exporter] if exporter != "auto" else ["legacy"] + ["dynamo"] * dynamo_exporter_available()
+    failures = []
+    for exporter in candidates:
+        try:
+            _export(module, tuple(inputs.values()), path, part, opset, exporter, weight_bytes > EXTERNAL_DATA_BYTES)
+            onnx.checker.check_model(str(path))
+            break
+        except Exception as err:  # exporters and onnx.checker raise many unrelated types
+            failures.append(f"{exporter}: {type(err).__name__}: {err}")
+            log.info("%s export of %s failed (%s)", exporter, part.name, failures[-1].splitlines()[0])
+    else:
+        hint = "" if dynamo_exporter_available() else " (pip install onnxscript for the dynamo exporter)"
+        raise ExportError(f"ONNX export of {part.name!r} failed: " + " | ".join(failures) + hint)
     meta = {"part": part.name, "fingerprint": part.fingerprint, "opset": opset, "exporter": exporter,
             "dtype": dtype_name(dtype or part.dtype), "inputs": [[s.name, list(s.shape)] for s in part.inputs],
             "outputs": list(part.output_names), "torch": torch.__version__}
