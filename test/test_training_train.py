@@ -145,7 +145,8 @@ def test_labels_cover_only_the_answers_and_packing_matches_padding(assets):
     dataset = SpatialQADataset(load_records([assets["qa"]]), model.tokenizer, image_size=model.config.image_size)
     record = dataset.records[0].record
     sample = dataset[0]
-    answer_ids = [t for t, label in zip(sample["input_ids"].tolist(), sample["labels"].tolist()) if label != IGNORE_INDEX]
+    pairs = zip(sample["input_ids"].tolist(), sample["labels"].tolist())
+    answer_ids = [t for t, label in pairs if label != IGNORE_INDEX]
     assert model.tokenizer.decode(answer_ids) == record["conversations"][1]["value"] + "<|eot_id|>"
     padded, packed = _batch(model, assets["qa"], 6), _batch(model, assets["qa"], 6, pack=True)
     assert packed["input_ids"].shape[0] < padded["input_ids"].shape[0] and packed["attention_mask"] is None
@@ -194,4 +195,5 @@ def test_torchrun_two_processes_match_one_process(assets, tmp_path):
     one = [json.loads(line) for line in (tmp_path / "single" / "train_log.jsonl").read_text().splitlines()]
     assert len(two) == len(one) == 3
     for a, b in zip(two, one):
-        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5) and a["grad_norm"] == pytest.approx(b["grad_norm"], rel=1e-4)
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+        assert a["grad_norm"] == pytest.approx(b["grad_norm"], rel=1e-4)

@@ -27,7 +27,8 @@ from rgpt_ros.training.sources import SourceFrame, bench_frames, episode_frames,
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="rgpt-make-qa", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("out", help="output folder")
     src = p.add_argument_group("sources")
     src.add_argument("--synthetic", type=int, default=0, metavar="N", help="N random synthetic scenes (masks, depth)")
@@ -54,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--min-length", type=float, default=Margins.min_length_m,
                      help="metres: smallest distance/size asked about")
     gen.add_argument("--rephrase", default=None, metavar="MODULE:FUNCTION",
-                     help="optional LLM hook: FUNCTION(question, category) -> reworded question naming the same regions")
+                     help="optional LLM hook: FUNCTION(question, category) -> reworded question "
+                          "naming the same regions")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     return p
 

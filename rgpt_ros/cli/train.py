@@ -17,13 +17,14 @@ import sys
 from typing import Optional, Sequence
 
 from rgpt_ros.training.stages import STAGES
-from rgpt_ros.training.trainer import TrainConfig, Trainer, TrainError
+from rgpt_ros.training.trainer import TrainConfig, Trainer
 
 
 def build_parser() -> argparse.ArgumentParser:
     d = TrainConfig.__dataclass_fields__
     p = argparse.ArgumentParser(prog="rgpt-train", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n\n", 1)[1])
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog=__doc__.split("\n\n", 1)[1])
     p.add_argument("--model", required=True, help="checkpoint folder (reference layout) to start from")
     p.add_argument("--data", required=True, nargs="+", help="rgpt-make-qa folders and/or training JSON files")
     p.add_argument("--out", required=True, help="output folder (checkpoints, final/, logs, loss.png)")
@@ -34,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lora-dropout", type=float, default=d["lora_dropout"].default)
     p.add_argument("--epochs", type=float, default=d["epochs"].default)
     p.add_argument("--max-steps", type=int, default=None, help="optimizer steps (overrides --epochs)")
-    p.add_argument("--batch-size", type=int, default=d["batch_size"].default, help="samples per process per micro-batch")
+    p.add_argument("--batch-size", type=int, default=d["batch_size"].default,
+                   help="samples per process per micro-batch")
     p.add_argument("--grad-accum", type=int, default=d["grad_accum"].default)
     p.add_argument("--lr", type=float, default=d["lr"].default)
     p.add_argument("--weight-decay", type=float, default=d["weight_decay"].default)

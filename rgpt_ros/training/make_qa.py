@@ -190,7 +190,8 @@ def _rephrased(rephrase: Rephraser, question: str, category: str, stats: Counter
         return question
     placeholders = [Region(id=str(k), box=(0, 0, 1, 1)) for k in range(4)]
     try:
-        same = resolve_references(candidate, placeholders).mentions == resolve_references(question, placeholders).mentions
+        before = resolve_references(question, placeholders).mentions
+        same = resolve_references(candidate, placeholders).mentions == before
     except ValueError:
         same = False
     if not candidate or not same:
@@ -371,7 +372,8 @@ def _write_shards(records: list[dict], out: Path, shard_size: int) -> list[str]:
 
 def _remove_unused_frames(out: Path, stems: set[str]) -> None:
     for stem in stems:
-        for path in (out / IMAGES / f"{stem}.jpg", out / DEPTH_IMAGES / f"{stem}.png", out / METRIC_DEPTH / f"{stem}.png"):
+        files = (out / IMAGES / f"{stem}.jpg", out / DEPTH_IMAGES / f"{stem}.png", out / METRIC_DEPTH / f"{stem}.png")
+        for path in files:
             if path.exists():
                 path.unlink()
 

@@ -97,7 +97,8 @@ QUESTION_TEMPLATES: dict[str, tuple[str, ...]] = {
         "Between {A} and {B}, which is the rightmost?", "Which of these two is on the right, {A} or {B}?"),
     "above_choice": (
         "Which is above, {A} or {B}?", "Between {A} and {B}, which one is positioned higher?",
-        "Who is higher up, {A} or {B}?", "Which of {A} and {B} sits higher?", "Which one is on top of the other, {A} or {B}?",
+        "Who is higher up, {A} or {B}?", "Which of {A} and {B} sits higher?",
+        "Which one is on top of the other, {A} or {B}?",
         "Of {A} and {B}, which is located higher?", "Which region is higher, {A} or {B}?",
         "Tell me which is higher up: {A} or {B}?", "Between {A} and {B}, which is the highest?",
         "Which of these two is above the other, {A} or {B}?"),

@@ -59,7 +59,8 @@ class RegionNode:
     def to_dict(self) -> dict:
         c = self.cloud
         return {"id": self.region.id, "centroid": [round(float(v), 4) for v in c.centroid],
-                "aabb_min": [round(float(v), 4) for v in c.aabb_min], "aabb_max": [round(float(v), 4) for v in c.aabb_max],
+                "aabb_min": [round(float(v), 4) for v in c.aabb_min],
+                "aabb_max": [round(float(v), 4) for v in c.aabb_max],
                 "points": int(len(c.points)), "confidence": round(float(c.confidence), 3)}
 
 

@@ -33,7 +33,7 @@ from rgpt_ros.model.modeling import SpatialRGPTForCausalLM
 from rgpt_ros.training.collator import collator_for
 from rgpt_ros.training.dataset import SpatialQADataset, load_records
 from rgpt_ros.training.forward import TrainingStep, causal_lm, label_token_count
-from rgpt_ros.training.lora import LoraSettings, add_lora, export_pretrained, has_lora
+from rgpt_ros.training.lora import LoraSettings, add_lora, export_pretrained
 from rgpt_ros.training.stages import apply_stage, stage_components, trainable_parameters
 
 STATE_DIR = "training_state"
@@ -54,7 +54,7 @@ class TrainConfig:
     epochs or max_steps (optimizer steps; max_steps wins); warmup_ratio of the steps (or warmup_steps).
     dtype: weights of frozen parts ("auto": bf16 on CUDA, fp32 on CPU); trainable weights are kept in fp32
     and the forward runs under bf16 autocast on CUDA. resume: a checkpoint folder or "auto" (latest in
-    output_dir). save_every: steps between checkpoints (0: only the final model).
+    output_dir). save_every: steps between checkpoints (0: only the final model); export: write final/.
     """
 
     model: str
@@ -91,6 +91,7 @@ class TrainConfig:
     resume: Optional[str] = None
     progress: bool = True
     plot: bool = True
+    export: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -166,8 +167,10 @@ class SkipSampler(Sampler[int]):
 class Trainer:
     """Runs one training stage. ``Trainer(config).train()``; ``model`` is available after ``setup()``."""
 
-    def __init__(self, config: TrainConfig) -> None:
+    def __init__(self, config: TrainConfig, model: Optional[SpatialRGPTForCausalLM] = None) -> None:
+        """``model``: an already built model on the right device to train instead of loading ``config.model``."""
         self.config = config
+        self._given_model = model
         self.out = Path(config.output_dir)
         want_cuda = config.device in ("auto", "cuda") and torch.cuda.is_available()
         if config.device == "cuda" and not torch.cuda.is_available():
@@ -200,7 +203,10 @@ class Trainer:
     def setup(self) -> None:
         cfg = self.config
         torch.manual_seed(cfg.seed)
-        self.model = SpatialRGPTForCausalLM.from_pretrained(cfg.model, device=self.device, dtype=self.base_dtype)
+        if self._given_model is not None:
+            self.model = self._given_model
+        else:
+            self.model = SpatialRGPTForCausalLM.from_pretrained(cfg.model, device=self.device, dtype=self.base_dtype)
         if cfg.lora:
             add_lora(self.model, LoraSettings(cfg.lora_r, cfg.lora_alpha, cfg.lora_dropout))
         self.trainable_counts = apply_stage(self.model, cfg.stage, lora=cfg.lora)
@@ -275,7 +281,7 @@ class Trainer:
     def train(self, stop_at: Optional[int] = None) -> TrainResult:
         """Train to ``total_steps``; with ``stop_at`` stop after that step, saving a checkpoint to resume from
         (for time-limited jobs)."""
-        if self.model is None:
+        if not hasattr(self, "optimizer"):
             self.setup()
         cfg = self.config
         if self.dist.is_main:
@@ -337,7 +343,7 @@ class Trainer:
         stopped_early = self.step < self.total_steps
         if (cfg.save_every or stopped_early) and not (self.out / f"checkpoint-{self.step}").is_dir():
             self.save_checkpoint(self.out / f"checkpoint-{self.step}")
-        if not stopped_early:
+        if not stopped_early and cfg.export:
             final = self.out / FINAL_DIR
             if self.dist.is_main:
                 export_pretrained(self.model, final, self.save_dtype)
