@@ -105,7 +105,8 @@ def select_runner(part: ModelPart, preference: Union[str, Sequence[str]] = "auto
             if strict:
                 raise
             problems.append(f"{backend}: {err}")
-            log.info("%s: skipping %s (%s)", part.name, backend, err)
+            level = logging.INFO if isinstance(err, RuntimeUnavailableError) else logging.WARNING
+            log.log(level, "%s: skipping %s (%s)", part.name, backend, err)
             continue
         log.info("%s: running on %s", part.name, runner.provider)
         return runner

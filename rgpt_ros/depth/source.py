@@ -38,10 +38,15 @@ def make_depth_source(path_or_id: Union[None, str, Path], *, device: Union[str, 
                          "(e.g. Depth-Anything-V2-Metric-Indoor) is needed to stand in for a depth camera")
     if accelerate:
         estimator.accelerate(accelerate, **accel_options)
+    return EstimatorDepthSource(estimator)
 
-    def source(rgb: np.ndarray) -> tuple[Optional[np.ndarray], bool]:
-        prediction = estimator.predict(rgb)
+
+class EstimatorDepthSource:
+    """``source(rgb) -> (depth, metric)`` backed by a :class:`DepthEstimator` (kept as ``.estimator``)."""
+
+    def __init__(self, estimator: DepthEstimator):
+        self.estimator = estimator
+
+    def __call__(self, rgb: np.ndarray) -> tuple[Optional[np.ndarray], bool]:
+        prediction = self.estimator.predict(rgb)
         return prediction.depth, prediction.metric
-
-    source.estimator = estimator  # type: ignore[attr-defined]
-    return source
