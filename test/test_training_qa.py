@@ -177,3 +177,24 @@ def test_cli(tmp_path, capsys):
     assert make_qa_main([str(tmp_path / "bad"), "--synthetic", "1", "--categories", "nearness"]) == 2
     assert "nearness" in capsys.readouterr().err
     assert make_qa_main([str(tmp_path / "none")]) == 2
+
+
+def test_annotated_bags_are_a_source(tmp_path):
+    from rgpt_ros.bags.annotate import annotate_bag
+    from rgpt_ros.bags.recording import write_episode_bag
+    from rgpt_ros.synthetic.episodes import make_episode
+    from rgpt_ros.training.sources import bag_frames
+
+    raw = write_episode_bag(make_episode("straight", n_frames=6, seed=0, width=320, height=240), tmp_path / "raw",
+                            regions_topic="/regions")
+    annotate_bag(raw, tmp_path / "annotated")
+    frames = list(bag_frames(tmp_path / "annotated", stride=2))
+    assert len(frames) == 3 and all("cube" in {r.id for r in f.regions} for f in frames)
+    assert any({r.id for r in f.regions} == {"fingertip", "cube"} for f in frames)
+    assert all(f.frame.depth is not None and np.isfinite(f.frame.depth).any() for f in frames)
+    assert make_qa_main([str(tmp_path / "qa"), "--bag", str(tmp_path / "annotated"), "--no-balance",
+                         "--no-progress"]) == 0
+    records = _records(tmp_path / "qa")
+    assert records and all(r["filename"].startswith("bag0_annotated_") for r in records)
+    with pytest.raises(ValueError, match="/rgpt/regions"):  # a bag that was never annotated
+        list(bag_frames(raw))

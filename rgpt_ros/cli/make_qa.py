@@ -1,10 +1,11 @@
 """``rgpt-make-qa OUT``: template spatial QAs (24 categories) from RGB-D frames with regions, for fine-tuning.
 
-Sources (combine freely; frames are used in this order: synthetic, episodes, bench files)::
+Sources (combine freely; frames are used in this order: synthetic, episodes, bench files, annotated bags)::
 
     rgpt-make-qa data/qa --synthetic 500 --per-category 200 --eval-fraction 0.1
     rgpt-make-qa data/demo_qa --episode straight --episode-frames 60 --episode-stride 2
     rgpt-make-qa data/robot_qa --bench my_scenes.json --root my_scenes/ --turns 3
+    rgpt-make-qa data/bag_qa --bag episode1_annotated/ --bag episode2_annotated/ --bag-stride 5
 
 Writes images/, depth_images/ (the model's depth input), depth/ (16-bit mm), train-*.json shards
 (reference training format), eval.json (bench format) and index.json.
@@ -17,12 +18,13 @@ import importlib
 import itertools
 import json
 import sys
+from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from rgpt_ros.qa.categories import BENCH_CATEGORIES
 from rgpt_ros.training.make_qa import MakeQAConfig, Rephraser, make_qa
 from rgpt_ros.training.scene_graph import Margins
-from rgpt_ros.training.sources import SourceFrame, bench_frames, episode_frames, synthetic_frames
+from rgpt_ros.training.sources import SourceFrame, bag_frames, bench_frames, episode_frames, synthetic_frames
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--bench", action="append", default=[], metavar="JSON",
                      help="bench-format file with depth_info + camera per sample; repeatable")
     src.add_argument("--root", default=None, help="folder the bench files' image/depth paths are relative to")
+    src.add_argument("--bag", action="append", default=[], metavar="BAG",
+                     help="bag annotated by rgpt-annotate (colour, depth, CameraInfo + tracked regions); repeatable")
+    src.add_argument("--bag-stride", type=int, default=1, help="use every k-th annotated bag frame")
+    src.add_argument("--regions-topic", default="/rgpt/regions", help="RegionArray topic of the annotated bags")
     gen = p.add_argument_group("generation")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--categories", default=",".join(BENCH_CATEGORIES), help="comma-separated category names")
@@ -91,8 +97,12 @@ def sources_from_args(args: argparse.Namespace) -> tuple[Iterator[SourceFrame], 
     for path in args.bench:
         chains.append(bench_frames(path, args.root))
         total = None
+    for i, path in enumerate(args.bag):
+        chains.append(bag_frames(path, regions_topic=args.regions_topic, stride=args.bag_stride,
+                                 key_prefix=f"bag{i}_{Path(path).stem}"))
+        total = None
     if not chains:
-        raise ValueError("no source given: use --synthetic N, --episode KIND and/or --bench FILE")
+        raise ValueError("no source given: use --synthetic N, --episode KIND, --bench FILE and/or --bag BAG")
     return itertools.chain(*chains), total
 
 

@@ -91,3 +91,46 @@ def bench_frames(path: str | os.PathLike, root: Optional[str | os.PathLike] = No
                     regions.append(Region(id=f"r{len(regions)}", mask=mask))
         if regions:
             yield SourceFrame(f"{Path(image).stem}_{n:05d}", frame, regions)
+
+
+def bag_frames(path: str | os.PathLike, *, regions_topic: str = "/rgpt/regions", stride: int = 1,
+               rgb_topic: Optional[str] = None, depth_topic: Optional[str] = None, info_topic: Optional[str] = None,
+               depth_scale: Optional[float] = None, key_prefix: Optional[str] = None) -> Iterator[SourceFrame]:
+    """Frames of an annotated bag (``rgpt-annotate`` output): colour, depth and CameraInfo synchronised as the
+    annotation did, with the tracked regions of the ``regions_topic`` RegionArray stamped like the frame.
+    Frames without tracked regions are skipped."""
+    from rgpt_ros.bags.frames import FrameAssembler
+    from rgpt_ros.bags.messages import frame_from_msgs, region_from_msg, stamp_ns
+    from rgpt_ros.bags.reader import BagReader
+    from rgpt_ros.bags.topics import detect_topics
+    from rgpt_ros.geometry.regions import RegionError
+
+    if stride < 1:
+        raise SourceError(f"stride must be >= 1, got {stride}")
+    with BagReader(path) as reader:
+        topics = detect_topics(reader, rgb_topic, depth_topic, info_topic, regions_topic)
+        by_stamp: dict[int, list[Region]] = {}
+        for conn, log_time, raw in reader.messages([topics.regions]):
+            msg = reader.decode(conn, log_time, raw)
+            regions = []
+            for region_msg in msg.regions:
+                try:
+                    region = region_from_msg(region_msg)
+                except RegionError:
+                    continue
+                if region.tracked:
+                    regions.append(region)
+            by_stamp[stamp_ns(msg.header)] = regions
+        if not by_stamp:
+            raise SourceError(f"bag {str(path)!r}: no RegionArray message on {regions_topic} (annotate it first "
+                              "with rgpt-annotate)")
+        assembler = FrameAssembler(topics)
+        count = 0
+        for conn, log_time, raw in reader.messages(assembler.topics):
+            for msgs, _ in assembler.add(conn.topic, log_time, reader.decode(conn, log_time, raw)):
+                stamp = stamp_ns(msgs.rgb.header)
+                regions = by_stamp.get(stamp)
+                if regions and count % stride == 0:
+                    frame = frame_from_msgs(msgs.rgb, msgs.depth, msgs.info, depth_scale=depth_scale)
+                    yield SourceFrame(f"{key_prefix or Path(path).stem}_{stamp}", frame, regions)
+                count += bool(regions)
