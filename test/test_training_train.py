@@ -197,3 +197,21 @@ def test_torchrun_two_processes_match_one_process(assets, tmp_path):
     for a, b in zip(two, one):
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
         assert a["grad_norm"] == pytest.approx(b["grad_norm"], rel=1e-4)
+
+
+def test_training_inputs_equal_the_inference_path(assets):
+    """The training forward builds exactly the prompt embeddings the engine builds (encode_frame + prompt_embeds)."""
+    from rgpt_ros.training.forward import inputs_embeds
+
+    model = SpatialRGPTForCausalLM.from_pretrained(assets["model"])
+    dataset = SpatialQADataset(load_records([assets["qa"]]), model.tokenizer, image_size=model.config.image_size)
+    for i in (0, 5):
+        sample = dataset[i]
+        with torch.no_grad():
+            trained = inputs_embeds(model, collator_for(model)([sample]))[0]
+        encoding = model.encode_frame(sample["pixel_values"][None], sample["depth_pixel_values"][None],
+                                      sample["masks"][None])
+        prompt_length = int((sample["labels"] != IGNORE_INDEX).nonzero()[0])
+        ids = sample["input_ids"][:prompt_length].tolist()
+        inferred = model.prompt_embeds(ids, encoding, list(range(sample["masks"].shape[0])))[0]
+        torch.testing.assert_close(trained[:inferred.shape[0]], inferred, atol=1e-5, rtol=1e-5)
