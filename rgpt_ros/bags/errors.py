@@ -14,8 +14,9 @@ class CorruptBagError(BagError):
 
     def __init__(self, bag: str, reason: str, *, file: str = "", messages_read: int = 0,
                  last_stamp_ns: Optional[int] = None, byte_offset: Optional[int] = None,
-                 file_size: Optional[int] = None) -> None:
+                 file_size: Optional[int] = None, suggest_partial: bool = True) -> None:
         self.bag, self.reason, self.file = bag, reason, file
+        self.suggest_partial = suggest_partial
         self.messages_read, self.last_stamp_ns = messages_read, last_stamp_ns
         self.byte_offset, self.file_size = byte_offset, file_size
         super().__init__(self._text())
@@ -28,13 +29,13 @@ class CorruptBagError(BagError):
             where.append(f"last log time {self.last_stamp_ns} ns")
         if self.byte_offset is not None:
             size = f" of {self.file_size}" if self.file_size is not None else ""
-            where.append(f"byte {self.byte_offset}{size}")
+            where.append(f"readable up to byte {self.byte_offset}{size}")
         return ", ".join(where)
 
     def _text(self) -> str:
         file = f" (file {self.file})" if self.file else ""
-        return (f"bag {self.bag!r}{file} is truncated or corrupt: {self.reason}; stopped {self.position}. "
-                "Use --partial to annotate the readable part.")
+        hint = " Use --partial to annotate the readable part." if self.suggest_partial else ""
+        return f"bag {self.bag!r}{file} is truncated or corrupt: {self.reason}; stopped {self.position}.{hint}"
 
 
 class TopicDetectionError(BagError):

@@ -119,8 +119,8 @@ class BagReader:
             for _, stamp, _ in r.messages():
                 count, last = count + 1, stamp
             if r.failure:
-                return CorruptBagError(self.name, reason, file=str(r.path), messages_read=count, last_stamp_ns=last,
-                                       byte_offset=r.byte_offset, file_size=r.file_size)
+                return CorruptBagError(self.name, f"{reason}; {r.failure}", file=str(r.path), messages_read=count,
+                                       last_stamp_ns=last, byte_offset=r.byte_offset, file_size=r.file_size)
         return CorruptBagError(self.name, reason, file=str(readers[-1].path), messages_read=count,
                                last_stamp_ns=last, byte_offset=readers[-1].byte_offset,
                                file_size=readers[-1].file_size)
@@ -185,7 +185,7 @@ class BagReader:
                     self.damage = CorruptBagError(
                         self.name, f"{self._salvage_reason}; {r.failure}", file=str(r.path),
                         messages_read=self.messages_read, last_stamp_ns=self.last_stamp_ns,
-                        byte_offset=r.byte_offset, file_size=r.file_size)
+                        byte_offset=r.byte_offset, file_size=r.file_size, suggest_partial=False)
                     return
 
     def _guarded(self, source: Iterator[tuple[Connection, int, bytes]],
@@ -198,7 +198,7 @@ class BagReader:
                 return
             except Exception as exc:  # noqa: BLE001 - bad chunk, CRC, malformed page ...
                 damage = CorruptBagError(self.name, f"{type(exc).__name__}: {exc}", messages_read=self.messages_read,
-                                         last_stamp_ns=self.last_stamp_ns)
+                                         last_stamp_ns=self.last_stamp_ns, suggest_partial=not self.partial)
                 if not self.partial:
                     raise damage from exc
                 self.damage = damage

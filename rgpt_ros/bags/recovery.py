@@ -72,14 +72,13 @@ class McapSalvageReader(SalvageReader):
     def messages(self) -> Iterator[tuple[Connection, int, bytes]]:
         bio = self._reader.bio
         assert bio is not None
+        self.byte_offset = self._reader.data_start
         try:
             for message in self._reader.messages_scan(self.connections):
-                self.byte_offset = bio.tell()
+                self.byte_offset = bio.tell()  # end of the record (or chunk) holding this message
                 yield message
         except Exception as exc:  # noqa: BLE001 - truncated record, bad chunk, CRC mismatch ...
             self.failure = str(exc) or type(exc).__name__
-        finally:
-            self.byte_offset = bio.tell() if not bio.closed else self.byte_offset
 
     def close(self) -> None:
         if self._reader.bio is not None:

@@ -8,12 +8,11 @@ Topic parameters are not used offline: bag topics come from the command line or 
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from rgpt_ros.resources import package_config
 from rgpt_ros.reward.shaping import RewardConfig
 from rgpt_ros.ros.parameters import ParameterError, params_of
 from rgpt_ros.tracking.tracker import TrackerConfig
@@ -25,11 +24,7 @@ CONFIG_NAME = "reward.yaml"
 
 def default_config_path() -> Optional[Path]:
     """The package's ``config/reward.yaml``: source checkout, colcon install or pip data files (None if absent)."""
-    candidates = [Path(__file__).resolve().parents[2] / "config" / CONFIG_NAME]
-    candidates += [Path(p) / "share" / "rgpt_ros" / "config" / CONFIG_NAME
-                   for p in os.environ.get("AMENT_PREFIX_PATH", "").split(os.pathsep) if p]
-    candidates.append(Path(sys.prefix) / "share" / "rgpt_ros" / "config" / CONFIG_NAME)
-    return next((p for p in candidates if p.is_file()), None)
+    return package_config(CONFIG_NAME)
 
 
 @dataclass
