@@ -130,6 +130,7 @@ def test_truncated_bag_error_names_bag_and_position(tmp_path, frames, storage, k
     with BagReader(broken, partial=True) as reader:
         got = list(reader.messages())
         assert reader.damage is not None and str(broken) in str(reader.damage)
+        assert "--partial" not in str(reader.damage)  # already partial: no hint to use it
     assert len(got) == err.messages_read
     if keep > 0.9:
         assert len(got) >= total // 2  # most of the bag survives a cut near its end
