@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 export ROS_AUTOMATIC_DISCOVERY_RANGE ?= LOCALHOST
 export ROS_DOMAIN_ID ?= $(shell echo $$(( $$$$ % 90 + 5 )))
 export PYTHONUNBUFFERED := 1
+# 640x480 RGB-D does not fit Fast DDS's default 512 KiB shared-memory segment (see the file).
+export FASTDDS_DEFAULT_PROFILES_FILE ?= $(CURDIR)/config/fastdds_large_images.xml
 ROS_SOURCE := source install/setup.bash
 
 .PHONY: help setup build test test-fast demo bench clean distclean

@@ -28,7 +28,7 @@ setup(
     data_files=[
         ("share/rgpt_ros/msg", [str(p.relative_to(HERE)) for p in sorted((HERE / "msg").glob("*.msg"))]),
         ("share/rgpt_ros/srv", [str(p.relative_to(HERE)) for p in sorted((HERE / "srv").glob("*.srv"))]),
-        ("share/rgpt_ros/config", [str(p.relative_to(HERE)) for p in sorted((HERE / "config").glob("*.yaml"))]),
+        ("share/rgpt_ros/config", [str(p.relative_to(HERE)) for p in sorted((HERE / "config").glob("*.*"))]),
     ],
     install_requires=requirements(),
     entry_points={
@@ -39,6 +39,7 @@ setup(
             "rgpt-make-qa = rgpt_ros.cli.make_qa:main",
             "rgpt-train = rgpt_ros.cli.train:main",
             "rgpt-demo = rgpt_ros.cli.demo:main",
+            "rgpt-synth-bench = rgpt_ros.synthetic.bench_scenes:main",
             "rgpt-tracker = rgpt_ros.ros.launcher:tracker_main",
             "rgpt-reward = rgpt_ros.ros.launcher:reward_main",
             "rgpt-spatial-qa = rgpt_ros.ros.launcher:spatial_qa_main",

@@ -63,18 +63,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         session.wait_for_rewards(len(frames), timeout=10.0)
         last = frames[-1]
         questions = ["How far is <fingertip> from <cube>?", "Is <fingertip> to the left of <cube>?",
-                     "How tall is <cube>?", "What is the position of <cube> relative to <fingertip>?"]
+                     "How tall is <cube>?", "If you are at <fingertip>, where will you find <cube>?"]
         answers = [(q, session.ask(q)) for q in questions]
         rewards = list(session.rewards)
 
-    truth = {episode.stamp_ns(i): (f.distance, f) for i, f in enumerate(frames)}
+    truth = {stamp: f.distance for stamp, f in zip(player.stamps_ns, frames)}
     records, errors, latencies = [], [], []
     for i, item in enumerate(sorted(rewards, key=lambda r: stamp_to_ns(r.msg.header.stamp))):
         msg, stamp = item.msg, stamp_to_ns(item.msg.header.stamp)
         published = player.publish_times_ns.get(stamp)
         if published is not None:
             latencies.append((item.received_ns - published) / 1e6)
-        true_distance = truth.get(stamp, (math.nan, None))[0]
+        true_distance = truth.get(stamp, math.nan)
         if msg.valid and not math.isnan(true_distance):
             errors.append(abs(msg.distance - true_distance))
         records.append(FrameRecord(frame=i, stamp_ns=stamp, distance_m=msg.distance, reward=msg.reward,

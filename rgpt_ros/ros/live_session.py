@@ -20,6 +20,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.node import Node
 
 from rgpt_ros.msg import Region, SpatialReward
+from rgpt_ros.resources import use_large_image_dds_profile
 from rgpt_ros.ros.episode_player import EpisodePlayer, PlayerFrame
 from rgpt_ros.ros.launch_plan import NodePlan, node_command
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS
@@ -50,6 +51,7 @@ class LiveSession:
 
     # -- lifecycle --------------------------------------------------------------------------------
     def __enter__(self) -> "LiveSession":
+        use_large_image_dds_profile()  # 640x480 frames do not fit Fast DDS's default shared memory
         env = dict(os.environ)
         env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
         env["PYTHONUNBUFFERED"] = "1"
