@@ -19,6 +19,7 @@ from rgpt_ros.engines import SpatialEngine, make_engine
 from rgpt_ros.frame_buffer import FrameBuffer, FrameLookupError
 from rgpt_ros.geometry.regions import RegionError
 from rgpt_ros.msg import RegionArray
+from rgpt_ros.qa.references import resolve_references
 from rgpt_ros.ros.conversions import make_frame, ns_to_stamp, checked_region, stamp_to_ns
 from rgpt_ros.ros.node_base import declare_and_validate, up_vector_or_none
 from rgpt_ros.ros.parameters import SPATIAL_QA_PARAMS, ParameterError
@@ -110,18 +111,20 @@ class SpatialQANode(Node):
 
     def _regions_for(self, request: SpatialQuery.Request, stamp_ns: int, height: int, width: int,
                      tolerance: int) -> list:
-        messages = list(request.regions)
-        if not messages:
+        """The request's regions, else the tracked ones nearest the frame; a lost region the question names is an error."""
+        if request.regions:
+            return [checked_region(m, height, width) for m in request.regions]
+        try:
+            _, array = self.region_arrays.nearest(stamp_ns, tolerance)
+        except FrameLookupError:
             try:
-                _, array = self.region_arrays.nearest(stamp_ns, tolerance)
+                _, array = self.region_arrays.latest()
             except FrameLookupError:
-                try:
-                    _, array = self.region_arrays.latest()
-                except FrameLookupError:
-                    raise FrameLookupError("no regions in the request and none tracked yet "
-                                           f"(nothing on {self.params['regions_topic']})") from None
-            messages = list(array.regions)
-            lost = [m.id for m in messages if not m.tracked]
-            if lost:
-                raise RegionError(f"region(s) {lost} are not tracked in this frame")
-        return [checked_region(m, height, width) for m in messages]
+                raise FrameLookupError("no regions in the request and none tracked yet "
+                                       f"(nothing on {self.params['regions_topic']})") from None
+        regions = [checked_region(m) for m in array.regions]
+        named = resolve_references(request.question, regions).distinct
+        lost = [regions[i].id for i in named if not regions[i].tracked]
+        if lost:
+            raise RegionError(f"region(s) {lost} are not tracked in this frame")
+        return regions
