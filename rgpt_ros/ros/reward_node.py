@@ -18,7 +18,7 @@ from sensor_msgs.msg import Image
 from rgpt_ros.msg import SpatialReward
 from rgpt_ros.reward.pipeline import RewardPipeline
 from rgpt_ros.reward.shaping import RewardConfig
-from rgpt_ros.ros.conversions import checked_region, make_frame, numpy_to_image_msg
+from rgpt_ros.ros.conversions import checked_region, frame_from_msgs, numpy_to_image_msg
 from rgpt_ros.ros.node_base import declare_and_validate, up_vector_or_none
 from rgpt_ros.ros.parameters import params_of
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
@@ -54,9 +54,9 @@ class RewardNode(Node):
                             metric=self.params["metric"], source="geometric")
         frame = None
         try:
-            frame = make_frame(rgb_msg, matched[DEPTH], matched[INFO], depth_scale=self.params["depth_scale"],
-                               up=up_vector_or_none(self.params["up_vector"]), min_depth=self.params["min_depth_m"],
-                               max_depth=self.params["max_depth_m"])
+            frame = frame_from_msgs(rgb_msg, matched[DEPTH], matched[INFO], depth_scale=self.params["depth_scale"],
+                               up=up_vector_or_none(self.params["up_vector"]), min_depth_m=self.params["min_depth_m"],
+                               max_depth_m=self.params["max_depth_m"])
             regions = [checked_region(r) for r in regions_msg.regions]
         except ValueError as exc:
             self._publish_invalid(msg, f"bad input: {exc}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import threading
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.node import Node
@@ -20,7 +20,7 @@ from rgpt_ros.frame_buffer import FrameBuffer, FrameLookupError
 from rgpt_ros.geometry.regions import RegionError
 from rgpt_ros.msg import RegionArray
 from rgpt_ros.qa.references import resolve_references
-from rgpt_ros.ros.conversions import make_frame, ns_to_stamp, checked_region, stamp_to_ns
+from rgpt_ros.ros.conversions import frame_from_msgs, ns_to_stamp, checked_region, stamp_to_ns
 from rgpt_ros.ros.node_base import declare_and_validate, up_vector_or_none
 from rgpt_ros.ros.parameters import SPATIAL_QA_PARAMS, ParameterError
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS
@@ -103,9 +103,9 @@ class SpatialQANode(Node):
         engine = self._engine(backend)
         tolerance = int(self.params["stamp_tolerance_s"] * 1e9)
         stamp_ns, buffered = self.frames.get(stamp_to_ns(request.stamp), tolerance)
-        frame = make_frame(buffered.rgb, buffered.depth, buffered.info, depth_scale=self.params["depth_scale"],
-                           up=up_vector_or_none(self.params["up_vector"]), min_depth=self.params["min_depth_m"],
-                           max_depth=self.params["max_depth_m"])
+        frame = frame_from_msgs(buffered.rgb, buffered.depth, buffered.info, depth_scale=self.params["depth_scale"],
+                           up=up_vector_or_none(self.params["up_vector"]), min_depth_m=self.params["min_depth_m"],
+                           max_depth_m=self.params["max_depth_m"])
         regions = self._regions_for(request, stamp_ns, frame.height, frame.width, tolerance)
         return engine.answer(frame, regions, request.question), stamp_ns
 
