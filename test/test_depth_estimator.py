@@ -75,6 +75,16 @@ def test_fixed_input_size_is_square(checkpoints, rgb):
                  .preprocess(rgb).shape) == (1, 3, 56, 84)
 
 
+def test_device_preprocessing_matches_the_processor(checkpoints, rgb):
+    exact = DepthEstimator.from_pretrained(checkpoints["metric"], input_size=98)
+    fast = DepthEstimator.from_pretrained(checkpoints["metric"], input_size=98, device_preprocess=True)
+    difference = (fast.preprocess(rgb) - exact.preprocess(rgb)).abs()  # torch vs PIL bicubic on a noisy image
+    assert difference.mean() < 0.01 and difference.max() < 0.1  # 0.1 ~ 6 grey levels after normalising
+    np.testing.assert_allclose(fast.predict(rgb).depth, exact.predict(rgb).depth, rtol=0.02, atol=0.05)
+    with pytest.raises(ValueError, match="fixed input_size"):
+        DepthEstimator.from_pretrained(checkpoints["metric"], device_preprocess=True)
+
+
 @pytest.mark.parametrize("size", [100, 0, (98,), "abc"])
 def test_bad_input_size(checkpoints, size):
     with pytest.raises(ValueError, match="input_size|invalid literal"):

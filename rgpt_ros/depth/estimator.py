@@ -65,7 +65,8 @@ class DepthEstimator:
     """
 
     def __init__(self, model, processor, *, device: Union[str, torch.device] = "cpu",
-                 dtype: torch.dtype = torch.float32, input_size: InputSize = None, name: str = ""):
+                 dtype: torch.dtype = torch.float32, input_size: InputSize = None, name: str = "",
+                 device_preprocess: bool = False):
         self.model = model.to(device=device, dtype=dtype).eval()
         self.processor = processor
         self.device = torch.device(device)
@@ -73,16 +74,27 @@ class DepthEstimator:
         self.input_size = normalize_input_size(input_size)
         self.name = name or getattr(model.config, "_name_or_path", "") or "depth_anything"
         self.runner: Optional["Runner"] = None
+        if device_preprocess and self.input_size is None:
+            raise ValueError("device_preprocess needs a fixed input_size (e.g. 518)")
+        self.device_preprocess = device_preprocess
+        scale = float(getattr(processor, "rescale_factor", 1 / 255)) if getattr(processor, "do_rescale", True) else 1.0
+        normalize = getattr(processor, "do_normalize", True)
+        mean = processor.image_mean if normalize else (0.0, 0.0, 0.0)
+        std = processor.image_std if normalize else (1.0, 1.0, 1.0)
+        self._scale = scale
+        self._mean = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
+        self._std = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
 
     @classmethod
     def from_pretrained(cls, path_or_id: Union[str, Path], *, device: Union[str, torch.device] = "cpu",
                         dtype: torch.dtype = torch.float32, input_size: InputSize = None,
                         local_files_only: Optional[bool] = None, revision: Optional[str] = None,
-                        cache_dir: Optional[str] = None) -> "DepthEstimator":
+                        cache_dir: Optional[str] = None, device_preprocess: bool = False) -> "DepthEstimator":
         """Load a Depth Anything checkpoint (folder or hub id; offline mode honoured)."""
         model, processor = load_depth_model(path_or_id, local_files_only=local_files_only, revision=revision,
                                             cache_dir=cache_dir, dtype=dtype)
-        return cls(model, processor, device=device, dtype=dtype, input_size=input_size, name=str(path_or_id))
+        return cls(model, processor, device=device, dtype=dtype, input_size=input_size, name=str(path_or_id),
+                   device_preprocess=device_preprocess)
 
     @property
     def metric(self) -> bool:
@@ -95,13 +107,26 @@ class DepthEstimator:
         return float(self.model.config.max_depth) if self.metric else None
 
     def preprocess(self, rgb: np.ndarray) -> torch.Tensor:
-        """(1, 3, h, w) normalised pixel values on the estimator's device and dtype."""
+        """(1, 3, h, w) normalised pixel values on the estimator's device and dtype.
+
+        By default the checkpoint's image processor (PIL bicubic) does it on the CPU; ``device_preprocess``
+        resizes on the estimator's device instead (torch bicubic with antialiasing: on average well under one
+        grey level from PIL, a few at sharp edges), which saves ~10 ms per 640x480 frame on a GPU.
+        """
         check_rgb(rgb)
+        if self.device_preprocess:
+            return self._preprocess_on_device(rgb)
         overrides = {}
         if self.input_size is not None:
             overrides = dict(keep_aspect_ratio=False, size={"height": self.input_size[0], "width": self.input_size[1]})
         pixels = self.processor(images=rgb, return_tensors="pt", **overrides)["pixel_values"]
         return pixels.to(device=self.device, dtype=self.dtype)
+
+    def _preprocess_on_device(self, rgb: np.ndarray) -> torch.Tensor:
+        image = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device).permute(2, 0, 1)[None].float()
+        image = torch.nn.functional.interpolate(image, size=self.input_size, mode="bicubic", align_corners=False,
+                                                antialias=True).round_().clamp_(0, 255)
+        return ((image * self._scale - self._mean) / self._std).to(self.dtype)
 
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         """(B, 3, h, w) -> (B, h, w) raw network output (through the runner when one is set)."""

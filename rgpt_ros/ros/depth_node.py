@@ -62,10 +62,10 @@ class DepthNode(Node):
         self.params = declare_and_validate(self, DEPTH_PARAMS)
         device = resolve_device(self.params["device"])
         size = int(self.params["input_size"]) or None
-        try:
+        try:  # on CUDA with a fixed size, resize on the GPU too (saves ~10 ms of CPU work per VGA frame)
             self.estimator = DepthEstimator.from_pretrained(
                 self.params["model"], device=device, dtype=resolve_dtype(self.params["dtype"], device),
-                input_size=size)
+                input_size=size, device_preprocess=device.type == "cuda" and size is not None)
         except (DepthModelNotFoundError, ValueError) as err:
             raise ParameterError(f"parameter 'model' = {self.params['model']!r}: {err}") from err
         backend = self.params["backend"]
