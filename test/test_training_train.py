@@ -87,13 +87,18 @@ def test_lora_trains_adapters_only_and_exports_merged(assets, tmp_path):
     torch.testing.assert_close(batch_logits(trainer.model, batch), batch_logits(merged, batch), atol=1e-4, rtol=1e-4)
 
 
-def test_full_stage_updates_the_vision_tower(assets, tmp_path):
+def test_full_stage_updates_the_vision_tower_with_and_without_checkpointing(assets, tmp_path):
     trainer = Trainer(_config(assets, tmp_path / "full", stage="full", max_steps=2, batch_size=4, lr=1e-3))
     trainer.setup()
     before = {k: v.clone() for k, v in trainer.model.vision.vision_tower.state_dict().items()}
-    trainer.train()
+    plain = trainer.train().log
     after = trainer.model.vision.vision_tower.state_dict()
     assert any(not torch.equal(before[k], after[k]) for k in before)
+    checkpointed = Trainer(_config(assets, tmp_path / "full_ckpt", stage="full", max_steps=2, batch_size=4, lr=1e-3,
+                                   gradient_checkpointing=True)).train().log
+    for a, b in zip(plain, checkpointed):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5) and a["grad_norm"] == pytest.approx(b["grad_norm"],
+                                                                                                   rel=1e-4)
 
 
 def test_stages_freeze_the_right_parameters():
