@@ -35,6 +35,8 @@ class TorchRunner(Runner):
         self.provider = f"torch-{mode.replace('_', '-')}"
         self._outputs_as_dict = part.outputs_as_dict
         self._graph: torch.cuda.CUDAGraph | None = None
+        self._graphed_compile = (mode == "compile" and self.device.type == "cuda" and compile_backend == "inductor"
+                                 and compile_mode in (None, "reduce-overhead", "max-autotune"))
         if mode == "cuda_graph":
             if self.device.type != "cuda":
                 raise RuntimeUnavailableError(f"CUDA graphs need the module on a CUDA device, it is on {self.device}")
@@ -71,4 +73,7 @@ class TorchRunner(Runner):
             return {name: out.clone() for name, out in self._static_out.items()}
         args = [as_torch(inputs[name], self.device, self.dtype) for name in self.input_names]
         with torch.inference_mode():
-            return self._outputs_as_dict(self._call(*args))
+            if not self._graphed_compile:
+                return self._outputs_as_dict(self._call(*args))
+            torch.compiler.cudagraph_mark_step_begin()  # reduce-overhead replays into reused output buffers
+            return {name: out.clone() for name, out in self._outputs_as_dict(self._call(*args)).items()}
