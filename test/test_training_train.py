@@ -220,3 +220,19 @@ def test_training_inputs_equal_the_inference_path(assets):
         ids = sample["input_ids"][:prompt_length].tolist()
         inferred = model.prompt_embeds(ids, encoding, list(range(sample["masks"].shape[0])))[0]
         torch.testing.assert_close(trained[:inferred.shape[0]], inferred, atol=1e-5, rtol=1e-5)
+
+
+def test_bf16_mixed_precision_path(assets, tmp_path):
+    """The CUDA recipe on CPU: bf16 frozen weights, fp32 trainable weights, bf16 autocast, bf16 export."""
+    trainer = Trainer(_config(assets, tmp_path / "bf16", dtype="bf16", lora=True, lora_r=4, max_steps=3,
+                              batch_size=4, lr=1e-2))
+    result = trainer.train()
+    assert all(torch.isfinite(torch.tensor(row["loss"])) for row in result.log)
+    assert trainer.model.vision.vision_tower.embeddings.patch_embedding.weight.dtype == torch.bfloat16
+    assert {p.dtype for p in trainer.model.parameters() if p.requires_grad} == {torch.float32}
+    reloaded = SpatialRGPTForCausalLM.from_pretrained(result.final_dir)
+    from safetensors import safe_open
+
+    with safe_open(str(result.final_dir / "mm_projector" / "model.safetensors"), "pt") as handle:
+        assert {handle.get_tensor(k).dtype for k in handle.keys()} == {torch.bfloat16}
+    assert reloaded.mask_token_id == trainer.model.mask_token_id

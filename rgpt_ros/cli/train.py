@@ -45,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-grad-norm", type=float, default=d["max_grad_norm"].default)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="auto", help="auto | cuda | cpu")
-    p.add_argument("--dtype", default="auto", choices=["auto", "bf16", "fp16", "fp32"],
+    p.add_argument("--dtype", default="auto", choices=["auto", "bf16", "fp32"],
                    help="weights of frozen parts (auto: bf16 on CUDA, fp32 on CPU); trainable weights stay fp32")
     p.add_argument("--save-dtype", default="auto", choices=["auto", "bf16", "fp16", "fp32"],
                    help="dtype of exported checkpoints (auto: as --dtype)")

@@ -18,9 +18,9 @@ import os
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import torch
 import torch.distributed as dist
@@ -92,7 +92,6 @@ class TrainConfig:
     progress: bool = True
     plot: bool = True
     export: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         stage_components(self.stage)
@@ -105,8 +104,10 @@ class TrainConfig:
             raise TrainError(f"max_steps must be >= 1, got {self.max_steps}")
         if self.epochs <= 0 or self.lr <= 0 or not 0 <= self.warmup_ratio < 1:
             raise TrainError(f"bad schedule: epochs={self.epochs}, lr={self.lr}, warmup_ratio={self.warmup_ratio}")
-        if self.dtype not in ("auto", *_DTYPES) or self.save_dtype not in ("auto", *_DTYPES):
-            raise TrainError(f"dtype/save_dtype must be auto, bf16, fp16 or fp32, got {self.dtype}/{self.save_dtype}")
+        if self.dtype not in ("auto", "bf16", "fp32"):
+            raise TrainError(f"dtype must be auto, bf16 or fp32 (fp16 would need loss scaling), got {self.dtype!r}")
+        if self.save_dtype not in ("auto", *_DTYPES):
+            raise TrainError(f"save_dtype must be auto, bf16, fp16 or fp32, got {self.save_dtype!r}")
         if not self.data:
             raise TrainError("no training data given")
 
@@ -353,8 +354,9 @@ class Trainer:
         return TrainResult(self.step, final, self.log_rows, self.out)
 
     def _autocast(self):
-        if self.device.type == "cuda" and self.base_dtype != torch.float32:
-            return torch.autocast("cuda", dtype=torch.bfloat16)
+        """bf16 autocast whenever the frozen weights are bf16 (CUDA by default; CPU with dtype="bf16")."""
+        if self.base_dtype == torch.bfloat16:
+            return torch.autocast(self.device.type, dtype=torch.bfloat16)
         return _null()
 
     def _log(self, row: dict) -> None:
