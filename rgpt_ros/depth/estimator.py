@@ -56,12 +56,20 @@ def normalize_input_size(input_size: InputSize) -> Optional[tuple[int, int]]:
     return hw  # type: ignore[return-value]
 
 
+def processor_normalisation(processor) -> tuple[float, Sequence[float], Sequence[float]]:
+    """(rescale factor, mean, std) an image processor applies after resizing."""
+    scale = float(getattr(processor, "rescale_factor", 1 / 255)) if getattr(processor, "do_rescale", True) else 1.0
+    if not getattr(processor, "do_normalize", True):
+        return scale, (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+    return scale, tuple(processor.image_mean), tuple(processor.image_std)
+
+
 class DepthEstimator:
     """RGB (H, W, 3) uint8 -> :class:`DepthPrediction` at (H, W).
 
     ``input_size`` fixes the network input (e.g. 518) so static-shape engines can run it; ``None`` keeps
     the checkpoint's own preprocessing (aspect kept, sides multiples of 14). ``runner`` (an
-    :class:`rgpt_ros.accel.runners.Runner` made from :meth:`model_part`) replaces the eager model.
+    :class:`rgpt_ros.accel.Runner` made from :meth:`model_part`) replaces the eager model.
     """
 
     def __init__(self, model, processor, *, device: Union[str, torch.device] = "cpu",
@@ -77,11 +85,7 @@ class DepthEstimator:
         if device_preprocess and self.input_size is None:
             raise ValueError("device_preprocess needs a fixed input_size (e.g. 518)")
         self.device_preprocess = device_preprocess
-        scale = float(getattr(processor, "rescale_factor", 1 / 255)) if getattr(processor, "do_rescale", True) else 1.0
-        normalize = getattr(processor, "do_normalize", True)
-        mean = processor.image_mean if normalize else (0.0, 0.0, 0.0)
-        std = processor.image_std if normalize else (1.0, 1.0, 1.0)
-        self._scale = scale
+        self._scale, mean, std = processor_normalisation(processor)
         self._mean = torch.tensor(mean, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
         self._std = torch.tensor(std, dtype=torch.float32, device=self.device).view(1, 3, 1, 1)
 
