@@ -136,6 +136,8 @@ def test_resume_continues_steps_schedule_and_weights(assets, tmp_path):
     second = Trainer(_config(assets, tmp_path / "resumed", save_every=2, resume="auto", **options))
     result = second.train()
     assert result.step == 6 and [r["step"] for r in result.log] == [1, 2, 3, 4, 5, 6]
+    middle = SpatialRGPTForCausalLM.from_pretrained(tmp_path / "resumed" / "checkpoint-2")  # reference layout
+    assert middle.config.enable_depth
     for a, b in zip(full_log, result.log):
         assert a["lr"] == pytest.approx(b["lr"], rel=1e-9)
         assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
@@ -236,3 +238,24 @@ def test_bf16_mixed_precision_path(assets, tmp_path):
     with safe_open(str(result.final_dir / "mm_projector" / "model.safetensors"), "pt") as handle:
         assert {handle.get_tensor(k).dtype for k in handle.keys()} == {torch.bfloat16}
     assert reloaded.mask_token_id == trainer.model.mask_token_id
+
+
+def test_end_to_end_demo_episode_finetune_and_bench(tmp_path, capsys):
+    """The examples/finetune_demo.sh loop in small: episode QAs -> rgpt-train (384 px tiny model) -> rgpt-bench."""
+    from rgpt_ros.cli.bench import main as bench_main
+    from rgpt_ros.cli.make_qa import main as make_qa_main
+    from rgpt_ros.model.testing import write_tiny_checkpoint
+
+    assert make_qa_main([str(tmp_path / "qa"), "--episode", "straight", "--episode-frames", "12", "--episode-stride",
+                         "2", "--width", "320", "--height", "240", "--eval-fraction", "0.3", "--min-gap", "0.02",
+                         "--no-progress"]) == 0
+    write_tiny_checkpoint(tmp_path / "tiny")
+    assert train_main(["--model", str(tmp_path / "tiny"), "--data", str(tmp_path / "qa"), "--out", str(tmp_path / "run"),
+                       "--max-steps", "2", "--batch-size", "4", "--lr", "1e-2", "--no-progress", "--no-plot"]) == 0
+    capsys.readouterr()
+    assert bench_main([str(tmp_path / "qa" / "eval.json"), "--backend", "spatialrgpt", "--checkpoint",
+                       str(tmp_path / "run" / "final"), "--out", str(tmp_path / "pred.jsonl"), "--limit", "3",
+                       "--no-progress"]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "pred.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and all(row["success"] and row["pred"] for row in rows)
+    assert "[all]" in capsys.readouterr().out
