@@ -97,6 +97,22 @@ def test_vision_encoder_parity_fp16_onnx(vision_part, tmp_path):
     check_parity(eager(vision_part, inputs), OrtRunner(vision_part, path).run(inputs), "float16")
 
 
+def test_accelerated_vision_encoder_pads_regions(vision_part, tmp_path):
+    from rgpt_ros.accel import AcceleratedVisionEncoder
+
+    encoder = vision_part.module
+    fast = AcceleratedVisionEncoder(encoder, max_regions=3, preference="ort-cpu", cache_dir=tmp_path)
+    assert fast.provider == "ort:CPUExecutionProvider"
+    inputs = vision_part.example_inputs(seed=5)
+    for regions in (1, 3, 4):  # padded, exact, more than the engine holds (eager fallback)
+        masks = (torch.rand((1, regions, 384, 384), generator=torch.Generator().manual_seed(regions)) > 0.7).float()
+        with torch.no_grad():
+            expected = encoder(inputs["pixel_values"], inputs["depth_pixel_values"], masks)
+        got = fast(inputs["pixel_values"], inputs["depth_pixel_values"], masks)
+        assert [tuple(t.shape) for t in got] == [tuple(t.shape) for t in expected]
+        check_parity(dict(enumerate(expected)), dict(enumerate(got)), "float32")
+
+
 class GridFromShape(torch.nn.Module):
     """Shape arithmetic in Python: TorchScript tracing cannot follow it, torch.export can."""
 

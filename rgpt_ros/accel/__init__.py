@@ -11,9 +11,10 @@ from rgpt_ros.accel.parts import (ModelPart, TensorSpec, depth_model_part, modul
                                    vision_encoder_part)
 from rgpt_ros.accel.runner import Runner, RunnerInputError, RuntimeUnavailableError
 from rgpt_ros.accel.select import AUTO_ORDER, BACKENDS, backend_order, build_runner, select_runner, unavailable_reason
+from rgpt_ros.accel.vision import AcceleratedVisionEncoder
 
 __all__ = [
-    "AUTO_ORDER", "BACKENDS", "EngineKey", "ExportError", "ModelPart", "PARITY_BOUNDS", "ParityError", "Runner",
+    "AUTO_ORDER", "AcceleratedVisionEncoder", "BACKENDS", "EngineKey", "ExportError", "ModelPart", "PARITY_BOUNDS", "ParityError", "Runner",
     "RunnerInputError", "RuntimeUnavailableError", "TensorSpec", "backend_order", "build_runner", "check_parity",
     "default_cache_dir", "depth_model_part", "engine_key", "ensure_onnx", "export_onnx", "gpu_name",
     "module_fingerprint", "parity_errors", "relative_error", "select_runner", "siglip_features_part",
