@@ -14,10 +14,9 @@ from rgpt_ros.accel.select import AUTO_ORDER, BACKENDS, backend_order, build_run
 from rgpt_ros.accel.vision import AcceleratedVisionEncoder
 
 __all__ = [
-    "AUTO_ORDER", "AcceleratedVisionEncoder", "BACKENDS", "EngineKey", "ExportError", "ModelPart", "PARITY_BOUNDS", "ParityError", "Runner",
-    "RunnerInputError", "RuntimeUnavailableError", "TensorSpec", "backend_order", "build_runner", "check_parity",
-    "default_cache_dir", "depth_model_part", "engine_key", "ensure_onnx", "export_onnx", "gpu_name",
-    "module_fingerprint", "parity_errors", "relative_error", "select_runner", "siglip_features_part",
-    "tensorrt_version", "vision_encoder_part",
-    "unavailable_reason",
+    "AUTO_ORDER", "AcceleratedVisionEncoder", "BACKENDS", "EngineKey", "ExportError", "ModelPart", "PARITY_BOUNDS",
+    "ParityError", "Runner", "RunnerInputError", "RuntimeUnavailableError", "TensorSpec", "backend_order",
+    "build_runner", "check_parity", "default_cache_dir", "depth_model_part", "engine_key", "ensure_onnx",
+    "export_onnx", "gpu_name", "module_fingerprint", "parity_errors", "relative_error", "select_runner",
+    "siglip_features_part", "tensorrt_version", "unavailable_reason", "vision_encoder_part",
 ]
