@@ -316,6 +316,7 @@ class Trainer:
                 loss_sum += float(loss.detach())
             grad_norm = torch.nn.utils.clip_grad_norm_(list(trainable_parameters(self.model).values()),
                                                        cfg.max_grad_norm)
+            used_lr = self.scheduler.get_last_lr()[0]
             self.optimizer.step()
             self.scheduler.step()
             self.optimizer.zero_grad(set_to_none=True)
@@ -330,7 +331,7 @@ class Trainer:
             bar.set_postfix(loss=f"{mean_loss:.4f}")
             if self.step % cfg.log_every == 0 or self.step == self.total_steps:
                 row = {"step": self.step, "epoch": self.epoch, "loss": sum(window) / len(window),
-                       "lr": self.scheduler.get_last_lr()[0], "grad_norm": float(grad_norm),
+                       "lr": used_lr, "grad_norm": float(grad_norm),
                        "samples_per_s": samples / elapsed, "tokens_per_s": seq_tokens / elapsed,
                        "step_time_s": elapsed, "elapsed_s": time.perf_counter() - started}
                 if self.device.type == "cuda":
