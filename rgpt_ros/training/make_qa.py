@@ -291,6 +291,7 @@ def make_qa(sources: Iterable[SourceFrame], out_dir: str | os.PathLike, config: 
                                 answer_counts, rephrase, stats)
         if not items:
             continue
+        _compact_regions(items, source.frame.height, source.frame.width)
         stem = source.key
         write_frame_files(out, stem, source, config.jpeg_quality)
         height, width = source.frame.height, source.frame.width
@@ -322,6 +323,20 @@ def make_qa(sources: Iterable[SourceFrame], out_dir: str | os.PathLike, config: 
              "stats": dict(stats), "config": {**asdict(config), "categories": list(config.categories)}}
     write_json_atomic(index, out / INDEX_NAME)
     return summary
+
+
+def _compact_regions(items: Sequence[QAItem], height: int, width: int) -> None:
+    """Replace full-size mask regions by their RLE (QAs are held until balancing; masks would fill memory)."""
+    cache: dict[int, Region] = {}
+    for item in items:
+        compact = []
+        for region in item.regions:
+            if region.mask is not None:
+                if id(region) not in cache:
+                    cache[id(region)] = Region(id=region.id, rle=mask_to_rle(region.to_mask(height, width)))
+                region = cache[id(region)]
+            compact.append(region)
+        item.regions = compact
 
 
 def _balanced(train: list, categories: Sequence[str]) -> list:
