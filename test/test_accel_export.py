@@ -50,6 +50,8 @@ def test_depth_export_is_static_and_recorded(depth_part, tmp_path):
 
 @pytest.mark.parametrize("exporter", ["dynamo", "legacy"])
 def test_depth_parity_fp32(depth_part, tmp_path, exporter):
+    if exporter == "dynamo":
+        pytest.importorskip("onnxscript")
     attention = depth_part.module.model.backbone.config._attn_implementation
     path = export_onnx(depth_part, tmp_path / "d.onnx", exporter=exporter)
     assert depth_part.module.model.backbone.config._attn_implementation == attention  # restored after export
@@ -128,6 +130,7 @@ class GridFromShape(torch.nn.Module):
 def test_auto_exporter_falls_back_to_dynamo(tmp_path):
     from rgpt_ros.accel import ExportError, ModelPart, TensorSpec
 
+    pytest.importorskip("onnxscript")
     part = ModelPart("grid", GridFromShape(), (TensorSpec("tokens", (1, 9, 4)),), ("pooled",))
     with pytest.raises(ExportError, match="legacy: TypeError"):
         export_onnx(part, tmp_path / "legacy.onnx", exporter="legacy")
