@@ -76,3 +76,30 @@ def test_refusals_count_as_wrong(synthetic_bench):
     results = list(run_bench(samples, GeometricEngine(), progress=False))
     assert [row["success"] for row, _ in results] == [False, False]
     assert [score.success for _, score in results] == [False, False]
+
+
+def test_depth_model_fills_in_missing_depth(tmp_path):
+    """Samples without depth are skipped, and answered once a metric depth model stands in for the sensor."""
+    import json
+
+    from rgpt_ros.cli.bench import main
+    from rgpt_ros.depth.configs import write_random_depth_checkpoint
+    from rgpt_ros.synthetic.bench_scenes import write_synthetic_bench
+
+    bench = write_synthetic_bench(tmp_path / "synth", n_scenes=1, seed=3, width=160, height=120)
+    entries = json.loads(bench.read_text() if hasattr(bench, "read_text") else open(bench).read())
+    for entry in entries:
+        entry.pop("depth_info", None)
+    rgb_only = tmp_path / "synth" / "rgb_only.json"
+    rgb_only.write_text(json.dumps(entries))
+    out = tmp_path / "pred.jsonl"
+    assert main([str(rgb_only), "--out", str(out), "--no-progress"]) == 0
+    assert all(json.loads(line).get("skipped") for line in out.read_text().splitlines())
+
+    depth_model = write_random_depth_checkpoint(tmp_path / "metric", metric=True, max_depth=10, seed=0)
+    assert main([str(rgb_only), "--out", str(out), "--no-progress", "--depth-model", str(depth_model)]) == 0
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == len(entries) and not any(row.get("skipped") for row in rows)
+
+    relative = write_random_depth_checkpoint(tmp_path / "relative", metric=False, seed=0)
+    assert main([str(rgb_only), "--out", str(out), "--no-progress", "--depth-model", str(relative)]) == 2

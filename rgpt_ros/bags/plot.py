@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -28,8 +28,12 @@ def _spans(times: np.ndarray, flags: np.ndarray) -> list[tuple[float, float]]:
     return spans
 
 
-def write_plot(records: Sequence[FrameRecord], path: str | Path, title: str = "") -> Path:
-    """Distance (m) and reward against time (s from the first frame); red = tracking lost, grey = invalid."""
+def write_plot(records: Sequence[FrameRecord], path: str | Path, title: str = "",
+               truth_m: Optional[Sequence[float]] = None) -> Path:
+    """Distance (m) and reward against time (s from the first frame); red = tracking lost, grey = invalid.
+
+    ``truth_m`` (one true distance per record, e.g. for generated episodes) is drawn dashed for comparison.
+    """
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -45,7 +49,9 @@ def write_plot(records: Sequence[FrameRecord], path: str | Path, title: str = ""
     invalid = np.array([not r.valid for r in records], dtype=bool) & ~lost
 
     fig, (ax_d, ax_r) = plt.subplots(2, 1, sharex=True, figsize=(9, 5), constrained_layout=True)
-    ax_d.plot(times, distance, color="tab:blue", lw=1.5)
+    ax_d.plot(times, distance, color="tab:blue", lw=1.5, label="measured")
+    if truth_m is not None:
+        ax_d.plot(times, np.asarray(truth_m, dtype=np.float64), color="k", lw=1.0, ls="--", label="ground truth")
     ax_d.set_ylabel("distance (m)")
     ax_r.plot(times, reward, color="tab:green", lw=1.5)
     ax_r.set_ylabel("reward")
@@ -56,7 +62,7 @@ def write_plot(records: Sequence[FrameRecord], path: str | Path, title: str = ""
         for i, (a, b) in enumerate(_spans(times, invalid)):
             ax.axvspan(a, b, color="0.6", alpha=0.3, lw=0, label="invalid" if i == 0 else None)
         ax.grid(alpha=0.3)
-    if lost.any() or invalid.any():
+    if lost.any() or invalid.any() or truth_m is not None:
         ax_d.legend(loc="upper right", fontsize=8)
     ax_d.set_title(title or f"{len(records)} frames, {int((~np.isnan(distance)).sum())} valid")
     tmp = path.with_name(path.name + ".partial.png")

@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint", default=None, help="model checkpoint folder (model backends)")
     parser.add_argument("--engine-option", "-O", action="append", default=[], metavar="KEY=VALUE",
                         help="extra engine option, e.g. -O edge_px=1 -O largest_cluster=true (values read as JSON)")
+    parser.add_argument("--depth-model", default=None, metavar="PATH_OR_ID",
+                        help="metric Depth Anything checkpoint (folder or hub id) for samples without depth")
+    parser.add_argument("--depth-device", default="cpu", help="torch device of --depth-model (cpu, cuda, ...)")
     parser.add_argument("--out", required=True, help="predictions file to write (JSON lines)")
     parser.add_argument("--limit", type=int, default=None, help="answer only the first N samples")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -45,8 +48,13 @@ def engine_options(args: argparse.Namespace) -> dict:
 
 
 def depth_estimator_from_args(args: argparse.Namespace) -> Optional[DepthEstimator]:
-    """The depth estimator for samples without sensor depth (none configured yet: those samples are skipped)."""
-    return None
+    """Metric depth for samples without sensor depth (``--depth-model``); None = such samples are skipped."""
+    if not args.depth_model:
+        return None
+    from rgpt_ros.depth import make_depth_source
+
+    source = make_depth_source(args.depth_model, device=args.depth_device, require_metric=True)
+    return lambda rgb: source(rgb)[0]
 
 
 def run_bench(samples: Sequence[BenchSample], engine: SpatialEngine, depth_estimator: Optional[DepthEstimator] = None,

@@ -68,18 +68,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         rewards = list(session.rewards)
 
     truth = {stamp: f.distance for stamp, f in zip(player.stamps_ns, frames)}
-    records, errors, latencies = [], [], []
+    records, errors, latencies, true_series = [], [], [], []
     for i, item in enumerate(sorted(rewards, key=lambda r: stamp_to_ns(r.msg.header.stamp))):
         msg, stamp = item.msg, stamp_to_ns(item.msg.header.stamp)
         published = player.publish_times_ns.get(stamp)
         if published is not None:
             latencies.append((item.received_ns - published) / 1e6)
         true_distance = truth.get(stamp, math.nan)
+        true_series.append(true_distance)
         if msg.valid and not math.isnan(true_distance):
             errors.append(abs(msg.distance - true_distance))
         records.append(FrameRecord(frame=i, stamp_ns=stamp, distance_m=msg.distance, reward=msg.reward,
                                    valid=msg.valid, progress=msg.progress, success=msg.success, status=msg.status))
-    plot = write_plot(records, out / "reward.png", title=f"rgpt_ros demo: {args.kind} episode, {len(records)} rewards")
+    plot = write_plot(records, out / "reward.png", title=f"rgpt_ros demo: {args.kind} episode, {len(records)} rewards",
+                      truth_m=true_series)
     write_csv(records, out / "reward.csv")
 
     valid = [r for r in records if r.valid]

@@ -53,7 +53,9 @@ class SpatialQANode(Node):
         self.service = self.create_service(SpatialQuery, self.params["service_name"], self._on_query,
                                            callback_group=MutuallyExclusiveCallbackGroup())
         if self.params["backend"] == "spatialrgpt":
-            self._engine("spatialrgpt")  # load the model at start-up, not on the first question
+            # Load (and compile / capture) the model at start-up, not on the first question.
+            engine = self._engine("spatialrgpt")
+            getattr(engine, "warmup", lambda: None)()
         self.get_logger().info(f"serving {self.params['service_name']} (default backend {self.params['backend']})")
 
     # -- inputs -------------------------------------------------------------------------------
