@@ -117,6 +117,14 @@ def test_stages_freeze_the_right_parameters():
         model = tiny_model(0)
         counts = apply_stage(model, stage)
         for name, get in groups.items():
+            if name == "vision_tower":  # only what the features use: embeddings + the layers up to select_layer
+                tower = model.vision.vision_tower
+                used = [tower.embeddings, *tower.encoder.layers[:-1]]
+                unused = [tower.encoder.layers[-1], tower.post_layernorm, *([tower.head] if hasattr(tower, "head")
+                                                                            else [])]
+                assert {p.requires_grad for m in used for p in m.parameters()} == {name in components}, stage
+                assert not any(p.requires_grad for m in unused for p in m.parameters()), stage
+                continue
             flags = {p.requires_grad for p in get(model).parameters()}
             assert flags == ({True} if name in components else {False}), (stage, name)
         assert set(counts) == set(components)
@@ -199,8 +207,8 @@ def test_torchrun_two_processes_match_one_process(assets, tmp_path):
     import subprocess
     import sys
 
-    common = ["--model", str(assets["model"]), "--data", str(assets["qa"]), "--max-steps", "3", "--lr", "2e-2",
-              "--warmup-steps", "1", "--no-progress", "--no-plot"]
+    common = ["--model", str(assets["model"]), "--data", str(assets["qa"]), "--max-steps", "3", "--lr", "1e-3",
+              "--warmup-steps", "1", "--stage", "full", "--no-progress", "--no-plot"]  # every component trains
     env = dict(os.environ, OMP_NUM_THREADS="1")
     done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                            "-m", "rgpt_ros.cli.train", *common, "--batch-size", "4", "--out", str(tmp_path / "ddp")],

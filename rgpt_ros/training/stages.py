@@ -4,12 +4,15 @@
   refinement + RGB/depth region connectors); vision tower and LLM frozen.
 - ``sft``:   LLM + projector + region extractor (vision tower frozen); with LoRA the LLM trains through
   its adapters only.
-- ``full``:  everything, the vision tower included.
+- ``full``:  everything, the vision tower included (its layers after the selected feature layer, the
+  post-layernorm and the pooling head never run, so they stay frozen).
 """
 
 from __future__ import annotations
 
 from torch import nn
+
+from rgpt_ros.model.vision import layers_to_run
 
 STAGES: dict[str, tuple[str, ...]] = {
     "align": ("mm_projector", "region_extractor"),
@@ -60,9 +63,22 @@ def apply_stage(model, stage: str, *, lora: bool = False) -> dict[str, int]:
                 continue
             if name == "region_extractor" and pname.startswith("depth_projector") and not model.config.enable_depth:
                 continue
+            if name == "vision_tower" and not _vision_parameter_used(model, pname):
+                continue
             param.requires_grad_(True)
         counts[name] = sum(p.numel() for p in module.parameters() if p.requires_grad)
     return counts
+
+
+def _vision_parameter_used(model, name: str) -> bool:
+    """Whether a SigLIP parameter takes part in the features the model uses (embeddings + the layers it runs)."""
+    if name.startswith("embeddings."):
+        return True
+    parts = name.split(".")
+    if parts[:2] == ["encoder", "layers"]:
+        used = layers_to_run(int(model.config.vision_tower.num_hidden_layers), model.config.select_layer)
+        return int(parts[2]) < used
+    return False
 
 
 def trainable_parameters(model) -> dict[str, nn.Parameter]:
