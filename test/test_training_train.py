@@ -266,8 +266,9 @@ def test_end_to_end_demo_episode_finetune_and_bench(tmp_path, capsys):
                          "2", "--width", "320", "--height", "240", "--eval-fraction", "0.3", "--min-gap", "0.02",
                          "--no-progress"]) == 0
     write_tiny_checkpoint(tmp_path / "tiny")
-    assert train_main(["--model", str(tmp_path / "tiny"), "--data", str(tmp_path / "qa"), "--out", str(tmp_path / "run"),
-                       "--max-steps", "2", "--batch-size", "4", "--lr", "1e-2", "--no-progress", "--no-plot"]) == 0
+    assert train_main(["--model", str(tmp_path / "tiny"), "--data", str(tmp_path / "qa"), "--out",
+                       str(tmp_path / "run"), "--max-steps", "2", "--batch-size", "4", "--lr", "1e-2", "--no-progress",
+                       "--no-plot"]) == 0
     capsys.readouterr()
     assert bench_main([str(tmp_path / "qa" / "eval.json"), "--backend", "spatialrgpt", "--checkpoint",
                        str(tmp_path / "run" / "final"), "--out", str(tmp_path / "pred.jsonl"), "--limit", "3",
