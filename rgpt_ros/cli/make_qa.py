@@ -94,8 +94,8 @@ def sources_from_args(args: argparse.Namespace) -> tuple[Iterator[SourceFrame], 
         chains.append(episode_frames(kind, args.episode_frames, args.seed + i, args.episode_stride, args.width,
                                      args.height))
         total += -(-args.episode_frames // max(args.episode_stride, 1))
-    for path in args.bench:
-        chains.append(bench_frames(path, args.root))
+    for i, path in enumerate(args.bench):
+        chains.append(bench_frames(path, args.root, key_prefix=f"bench{i}_"))
         total = None
     for i, path in enumerate(args.bag):
         chains.append(bag_frames(path, regions_topic=args.regions_topic, stride=args.bag_stride,

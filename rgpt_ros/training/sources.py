@@ -68,7 +68,8 @@ def episode_frames(kind: str = "straight", n_frames: int = 60, seed: int = 0, st
         yield SourceFrame(f"ep{kind}{seed}_{i:05d}", step.rgbd(), regions)
 
 
-def bench_frames(path: str | os.PathLike, root: Optional[str | os.PathLike] = None) -> Iterator[SourceFrame]:
+def bench_frames(path: str | os.PathLike, root: Optional[str | os.PathLike] = None,
+                 key_prefix: str = "") -> Iterator[SourceFrame]:
     """Frames of a bench-format file with sensor depth (``depth_info`` + ``camera``); regions of all its
     questions about the same image, de-duplicated by mask. Samples without depth are skipped."""
     samples = load_bench(path, root)
@@ -90,7 +91,7 @@ def bench_frames(path: str | os.PathLike, root: Optional[str | os.PathLike] = No
                     seen.add(digest)
                     regions.append(Region(id=f"r{len(regions)}", mask=mask))
         if regions:
-            yield SourceFrame(f"{Path(image).stem}_{n:05d}", frame, regions)
+            yield SourceFrame(f"{key_prefix}{Path(image).stem}_{n:05d}", frame, regions)
 
 
 def bag_frames(path: str | os.PathLike, *, regions_topic: str = "/rgpt/regions", stride: int = 1,
