@@ -114,7 +114,8 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
-    """What a run did: steps, final loss (mean of the last log window), output folder, log rows."""
+    """What a run did: the step reached, the exported final/ folder (None when stopped early or export is off),
+    the log rows (one per logged step) and the output folder."""
 
     step: int
     final_dir: Optional[Path]
@@ -187,6 +188,7 @@ class Trainer:
         self.epoch = 0
         self.batches_in_epoch = 0
         self.log_rows: list[dict] = []
+        self._saved_step: Optional[int] = None
 
     # -------------------------------------------------------------- setup
     @property
@@ -343,14 +345,14 @@ class Trainer:
         bar.close()
         final = None
         stopped_early = self.step < self.total_steps
-        if (cfg.save_every or stopped_early) and not (self.out / f"checkpoint-{self.step}").is_dir():
+        if (cfg.save_every or stopped_early) and self._saved_step != self.step:
             self.save_checkpoint(self.out / f"checkpoint-{self.step}")
         if not stopped_early and cfg.export:
             final = self.out / FINAL_DIR
             if self.dist.is_main:
                 export_pretrained(self.model, final, self.save_dtype)
-                if cfg.plot:
-                    plot_loss(self.log_rows, self.out / PLOT_NAME)
+        if cfg.plot and self.dist.is_main:
+            plot_loss(self.log_rows, self.out / PLOT_NAME)
         self._barrier()
         return TrainResult(self.step, final, self.log_rows, self.out)
 
@@ -396,6 +398,7 @@ class Trainer:
                 shutil.rmtree(folder)
             os.replace(tmp, folder)
             self._rotate()
+        self._saved_step = self.step
         self._barrier()
         return folder
 
@@ -432,6 +435,7 @@ class Trainer:
             torch.cuda.set_rng_state(saved["cuda_rng"].cpu(), self.device)
         self.step, self.epoch = int(progress["step"]), int(progress["epoch"])
         self.batches_in_epoch = int(progress["batches_in_epoch"])
+        self._saved_step = self.step
         self.log_rows = list(progress.get("log", []))
 
 
