@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from training_helpers import one_thread, small_qa_set
+from test_training_helpers import one_thread, small_qa_set
 
 from rgpt_ros.cli.make_qa import main as make_qa_main
 from rgpt_ros.engines.geometric import GeometricEngine

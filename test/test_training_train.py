@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from training_helpers import one_thread, small_image_checkpoint, small_qa_set
+from test_training_helpers import one_thread, small_image_checkpoint, small_qa_set
 
 from rgpt_ros.cli.train import main as train_main
 from rgpt_ros.model.modeling import SpatialRGPTForCausalLM
