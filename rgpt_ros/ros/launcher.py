@@ -19,16 +19,24 @@ def run_node(name: str, argv: Optional[Sequence[str]] = None, threads: int = 2) 
 
     A bad parameter ends start-up with its message (exit 2); Ctrl-C ends cleanly (exit 0).
     """
-    import rclpy
-    from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
-
-    from rgpt_ros.ros.parameters import ParameterError
-
     if name not in NODES:
         print(f"unknown node {name!r}; known: {sorted(NODES)}", file=sys.stderr)
         return 2
     module_name, _, class_name = NODES[name].partition(":")
-    node_class = getattr(importlib.import_module(module_name), class_name)
+    try:
+        import rclpy
+        from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+
+        node_class = getattr(importlib.import_module(module_name), class_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in ("rclpy", "rgpt_ros", "sensor_msgs", "std_msgs", "rcl_interfaces"):
+            print(f"[rgpt_ros.{name}] cannot start: {exc}. The nodes need ROS 2 and the built interfaces: "
+                  "`make setup` (or colcon build) and `source install/setup.bash` first.", file=sys.stderr)
+            return 2
+        raise
+
+    from rgpt_ros.ros.parameters import ParameterError
+
     rclpy.init(args=list(argv) if argv is not None else sys.argv)
     node = None
     try:
