@@ -8,6 +8,7 @@ converts and writes.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ from rgpt_ros.geometry.regions import Region, RegionError
 
 REWARD_TOPIC = "/rgpt/reward"
 REGIONS_TOPIC = "/rgpt/regions"
+SENSOR_DEPTH = "sensor"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,6 +54,8 @@ class AnnotationOptions:
     overwrite: bool = False
     progress: bool = False
     depth_scale: Optional[float] = None
+    depth_model: Optional[str] = None
+    depth_device: str = "cpu"
 
 
 @dataclass
@@ -67,6 +73,7 @@ class AnnotationSummary:
     csv: Optional[str] = None
     plot: Optional[str] = None
     damage: Optional[str] = None
+    depth_source: str = SENSOR_DEPTH
     records: list[FrameRecord] = field(default_factory=list, repr=False)
 
     @property
@@ -133,6 +140,8 @@ def annotate_bag(in_path: str | Path, out_path: str | Path, options: Optional[An
     """Annotate ``in_path`` into a new bag at ``out_path`` (written atomically; the input is only read).
 
     ``options`` (or keyword overrides of its fields) choose regions, pair, config, topics and outputs.
+    With ``depth_model`` (a metric Depth Anything checkpoint) a bag without depth gets its depth
+    estimated from each colour image; a bag with depth keeps its sensor depth (the model is not used).
     Raises BagError / CorruptBagError / TopicDetectionError / RegionError (all ValueError) on bad input.
     """
     from rgpt_ros.bags.frames import FrameAssembler, make_pipeline
@@ -154,7 +163,8 @@ def annotate_bag(in_path: str | Path, out_path: str | Path, options: Optional[An
     ts = rgpt_typestore()
     with BagReader(in_path, partial=options.partial) as reader:
         topics = detect_topics(reader, options.rgb_topic, options.depth_topic, options.info_topic,
-                               options.regions_topic)
+                               options.regions_topic, depth_optional=bool(options.depth_model))
+        estimate_depth, depth_source = _depth_estimate(reader.name, topics, options)
         clash = [t for t in (options.reward_topic, options.regions_out_topic) if t in reader.topics()]
         if clash:
             raise BagError(f"bag {reader.name!r} already has {clash}; choose other output topic names "
@@ -190,7 +200,7 @@ def annotate_bag(in_path: str | Path, out_path: str | Path, options: Optional[An
                     try:
                         frame = frame_from_msgs(msgs.rgb, msgs.depth, msgs.info, depth_scale=depth_scale,
                                                 up=settings.up_vector, min_depth_m=settings.min_depth_m,
-                                                max_depth_m=settings.max_depth_m)
+                                                max_depth_m=settings.max_depth_m, estimate_depth=estimate_depth)
                     except ValueError as exc:
                         bad = BagError(f"bag {reader.name!r}: frame at {stamp_ns(msgs.rgb.header)} ns cannot be "
                                        f"used: {exc}")
@@ -216,13 +226,27 @@ def annotate_bag(in_path: str | Path, out_path: str | Path, options: Optional[An
                                         "regions": topics.regions},
                                 frames=len(records), valid_frames=sum(r.valid for r in records),
                                 messages_copied=copied, seconds=0.0, damage="; ".join(problems) or None,
-                                records=records)
+                                depth_source=depth_source, records=records)
     if options.csv_path:
         summary.csv = str(write_csv(records, options.csv_path))
     if options.plot_path:
         summary.plot = str(write_plot(records, options.plot_path, title=in_path.name))
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _depth_estimate(name: str, topics: BagTopics, options: AnnotationOptions) -> tuple[Any, str]:
+    """(depth estimator or None, where depth comes from): the model only when the bag has no depth topic."""
+    if not options.depth_model:
+        return None, SENSOR_DEPTH
+    if topics.depth is not None:
+        log.warning("bag %r has depth on %s: using the sensor depth; the depth model %r is ignored", name,
+                    topics.depth, options.depth_model)
+        return None, SENSOR_DEPTH
+    from rgpt_ros.bags.depth_model import load_depth_model
+
+    log.info("bag %r has no depth topic: estimating depth with %r", name, options.depth_model)
+    return load_depth_model(str(options.depth_model), options.depth_device), f"model:{options.depth_model}"
 
 
 def _record(index: int, stamp: int, result: Any) -> FrameRecord:

@@ -18,7 +18,7 @@ DEFAULT_QUEUE = 15
 
 @dataclass(frozen=True)
 class SyncedMessages:
-    """Colour, depth and CameraInfo messages that belong together."""
+    """Colour, depth and CameraInfo messages that belong together (``depth`` None: the bag has no depth)."""
 
     rgb: Any
     depth: Any
@@ -29,22 +29,28 @@ class FrameAssembler:
     """Feeds deserialised bag messages to the shared approximate-time synchroniser.
 
     Colour and depth are matched on their header stamps within ``slop`` seconds; CameraInfo is a
-    static stream (its latest value joins every set). Each emitted set comes with the log time at
-    which it became complete (the latest log time of its messages), used for the output topics.
+    static stream (its latest value joins every set). Without a depth topic (``topics.depth`` None,
+    depth estimated from colour) every colour image makes a set with the latest CameraInfo and
+    ``depth=None``. Each emitted set comes with the log time at which it became complete (the latest
+    log time of its messages), used for the output topics.
     """
 
     def __init__(self, topics: BagTopics, slop: float = DEFAULT_SLOP_S, queue_size: int = DEFAULT_QUEUE) -> None:
-        self.by_topic = {topics.rgb: "rgb", topics.depth: "depth", topics.info: "info"}
+        self.by_topic = {topics.rgb: "rgb", topics.info: "info"}
+        if topics.depth is not None:
+            self.by_topic[topics.depth] = "depth"
         self.topics = frozenset(self.by_topic)
-        self.sync = ApproximateTimeSynchronizer(["rgb", "depth"], queue_size=queue_size, slop=slop,
-                                                static=["info"])
+        self.has_depth = topics.depth is not None
+        streams = ["rgb", "depth"] if self.has_depth else ["rgb"]
+        self.sync = ApproximateTimeSynchronizer(streams, queue_size=queue_size, slop=slop, static=["info"])
 
     def add(self, topic: str, log_time: int, msg: Any) -> list[tuple[SyncedMessages, int]]:
         name = self.by_topic[topic]
         stamp = 0 if name == "info" else msg.header.stamp
         out = []
         for match in self.sync.add(name, stamp, (log_time, msg)):
-            (t_rgb, rgb), (t_depth, depth), (t_info, info) = match["rgb"], match["depth"], match["info"]
+            t_depth, depth = match["depth"] if self.has_depth else (0, None)
+            (t_rgb, rgb), (t_info, info) = match["rgb"], match["info"]
             out.append((SyncedMessages(rgb, depth, info), max(t_rgb, t_depth, t_info)))
         return out
 

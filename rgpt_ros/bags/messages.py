@@ -7,19 +7,23 @@ message structures with rosbags's generated classes (no ROS install needed).
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 from rosbags.typesys.store import Typestore
 
 from rgpt_ros.frame import RGBDFrame
 from rgpt_ros.geometry.camera import CameraIntrinsics
+from rgpt_ros.geometry.depth import decode_depth
 from rgpt_ros.geometry.regions import Region, RegionError
 from rgpt_ros.imaging import image_msg_to_metres, image_msg_to_numpy, image_msg_to_rgb, numpy_to_image_fields
 
 IMAGE = "sensor_msgs/msg/Image"
 CAMERA_INFO = "sensor_msgs/msg/CameraInfo"
 NS = 1_000_000_000
+
+DepthEstimate = Callable[[np.ndarray], np.ndarray]
+"""``estimate(rgb (H, W, 3) uint8) -> (H, W) metres``: a metric depth model standing in for a depth camera."""
 
 
 def stamp_ns(header: Any) -> int:
@@ -58,15 +62,22 @@ def intrinsics_from_msg(info: Any) -> CameraIntrinsics:
 
 def frame_from_msgs(rgb: Any, depth: Any, info: Any, *, camera: Optional[CameraIntrinsics] = None,
                     depth_scale: Optional[float] = None, up: Optional[Sequence[float]] = None,
-                    min_depth_m: Optional[float] = None, max_depth_m: Optional[float] = None) -> RGBDFrame:
+                    min_depth_m: Optional[float] = None, max_depth_m: Optional[float] = None,
+                    estimate_depth: Optional[DepthEstimate] = None) -> RGBDFrame:
     """Colour + registered depth + CameraInfo messages -> :class:`RGBDFrame` stamped with the colour image.
 
+    ``depth`` None: the depth comes from ``estimate_depth(colour)`` (metres) instead of a sensor message.
     ``depth_scale`` (metres per unit) applies to integer depth only; depth outside
     ``[min_depth_m, max_depth_m]`` becomes NaN. ValueError subclasses with clear messages on bad input.
     """
     colour = image_msg_to_rgb(rgb)
     limits = {k: v for k, v in (("min_m", min_depth_m), ("max_m", max_depth_m)) if v is not None}
-    metres = image_msg_to_metres(depth, depth_scale, **limits)
+    if depth is not None:
+        metres = image_msg_to_metres(depth, depth_scale, **limits)
+    elif estimate_depth is not None:
+        metres = decode_depth(np.asarray(estimate_depth(colour), dtype=np.float32), "32FC1", **limits)
+    else:
+        raise ValueError("no depth message and no depth estimator for this frame")
     if metres.shape != colour.shape[:2]:
         raise ValueError(f"depth is {metres.shape[1]}x{metres.shape[0]} but colour is "
                          f"{colour.shape[1]}x{colour.shape[0]}: use the depth registered (aligned) to colour")

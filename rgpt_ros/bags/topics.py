@@ -26,10 +26,11 @@ class ImageTopicInfo:
 
 @dataclass(frozen=True)
 class BagTopics:
-    """The topics annotation reads; ``regions`` is None when the bag has no RegionArray topic."""
+    """The topics annotation reads; ``regions`` is None when the bag has no RegionArray topic, ``depth`` is None
+    when the bag has no depth and depth is estimated from colour instead (``detect_topics(depth_optional=True)``)."""
 
     rgb: str
-    depth: str
+    depth: Optional[str]
     info: str
     regions: Optional[str] = None
 
@@ -62,8 +63,13 @@ def describe_topics(reader: BagReader, images: dict[str, ImageTopicInfo]) -> str
 
 
 def detect_topics(reader: BagReader, rgb: Optional[str] = None, depth: Optional[str] = None,
-                  info: Optional[str] = None, regions: Optional[str] = None) -> BagTopics:
-    """Pick the topics (given ones are checked, missing ones detected); TopicDetectionError lists the bag's topics."""
+                  info: Optional[str] = None, regions: Optional[str] = None, *,
+                  depth_optional: bool = False) -> BagTopics:
+    """Pick the topics (given ones are checked, missing ones detected); TopicDetectionError lists the bag's topics.
+
+    ``depth_optional`` (a depth model stands in for the sensor): a bag without any depth image topic gives
+    ``depth=None`` instead of an error; several ambiguous depth topics are still an error.
+    """
     by_type: dict[str, list[str]] = {}
     for conn in reader.connections:
         by_type.setdefault(conn.msgtype, [])
@@ -104,10 +110,11 @@ def detect_topics(reader: BagReader, rgb: Optional[str] = None, depth: Optional[
         if len(candidates) > 1:
             hinted = [t for t in candidates if any(h in t for h in _REGISTERED_HINTS)]
             candidates = hinted if len(hinted) == 1 else candidates
-        if len(candidates) != 1:
+        if len(candidates) > 1 or not (candidates or depth_optional):
             raise fail(f"{'no' if not candidates else len(candidates)} depth image topics (16UC1/32FC1) "
-                       f"{'found' if not candidates else candidates}; choose one with --depth-topic")
-        depth = candidates[0]
+                       f"{'found' if not candidates else candidates}; choose one with --depth-topic"
+                       f"{'' if candidates else ' or estimate depth with --depth-model'}")
+        depth = candidates[0] if candidates else None
 
     if info:
         check(info, CAMERA_INFO, "camera_info")

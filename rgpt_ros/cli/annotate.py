@@ -5,6 +5,8 @@ Examples::
     rgpt-annotate episode1/ --region fingertip=300,200,330,230 --region cube=400,260,460,320 \\
         --out episode1_annotated --csv episode1.csv --plot episode1.png
     rgpt-annotate data/*.mcap --region ... --out annotated/ --csv csv/ --workers 8
+    rgpt-annotate rgb_only.mcap --region ... --out annotated \\
+        --depth-model depth-anything/Depth-Anything-V2-Metric-Indoor-Small-hf
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="reward node parameter file (default: the package's config/reward.yaml)")
     p.add_argument("--storage", choices=["sqlite3", "mcap"], help="output storage (default: same as input)")
     p.add_argument("--depth-scale", type=float, help="metres per depth unit for 16UC1 (default 0.001)")
+    p.add_argument("--depth-model", metavar="PATH_OR_ID",
+                   help="metric Depth Anything checkpoint estimating depth for bags without a depth topic "
+                        "(bags with depth keep their sensor depth)")
+    p.add_argument("--depth-device", default="cpu", help="torch device of --depth-model (default cpu)")
     p.add_argument("--workers", type=int, default=1, help="bags annotated in parallel on this machine")
     p.add_argument("--partial", action="store_true", help="annotate the readable part of truncated/corrupt bags")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
@@ -91,7 +97,7 @@ def options_from_args(args: argparse.Namespace) -> AnnotationOptions:
         depth_topic=args.depth_topic, info_topic=args.info_topic, regions_topic=args.regions_topic,
         reward_topic=args.reward_topic, regions_out_topic=args.regions_out_topic, storage=args.storage,
         partial=args.partial, overwrite=args.overwrite, progress=not args.no_progress and sys.stderr.isatty(),
-        depth_scale=args.depth_scale)
+        depth_scale=args.depth_scale, depth_model=args.depth_model, depth_device=args.depth_device)
 
 
 def _report(result: BagResult) -> None:
@@ -117,6 +123,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         jobs = plan_jobs(args.bags, args.out, args.csv, args.plot)
     except ValueError as exc:
         parser.error(str(exc))
+    if options.depth_model:
+        from rgpt_ros.bags.depth_model import load_depth_model
+
+        try:  # a relative or unreadable checkpoint is refused before any bag is read
+            load_depth_model(options.depth_model, options.depth_device)
+        except (ValueError, OSError, RuntimeError) as exc:
+            parser.error(f"--depth-model {options.depth_model!r}: {exc}")
     from tqdm import tqdm
 
     overall = tqdm(total=len(jobs), unit="bag", desc="bags", disable=not (options.progress and len(jobs) > 1))
