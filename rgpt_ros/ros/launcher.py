@@ -6,26 +6,42 @@ import importlib
 import sys
 from typing import Optional, Sequence
 
+# node -> (class, executor threads). Each node is a single-threaded pipeline; spatial_qa runs its
+# service on a companion node in a worker thread of its own.
 NODES = {
-    "tracker": "rgpt_ros.ros.tracker_node:TrackerNode",
-    "reward": "rgpt_ros.ros.reward_node:RewardNode",
-    "spatial_qa": "rgpt_ros.ros.spatial_qa_node:SpatialQANode",
-    "depth": "rgpt_ros.ros.depth_node:DepthNode",
+    "tracker": ("rgpt_ros.ros.tracker_node:TrackerNode", 1),
+    "reward": ("rgpt_ros.ros.reward_node:RewardNode", 1),
+    "spatial_qa": ("rgpt_ros.ros.spatial_qa_node:SpatialQANode", 1),
+    "depth": ("rgpt_ros.ros.depth_node:DepthNode", 1),
 }
 
 
-def run_node(name: str, argv: Optional[Sequence[str]] = None, threads: int = 2) -> int:
-    """Create node ``name`` with ``--ros-args`` from argv, spin it, and return an exit code.
+def make_executor(threads: int, context=None):
+    """SingleThreadedExecutor for one thread (less per-message overhead), else MultiThreadedExecutor.
+
+    (rclpy.experimental.EventsExecutor from the Kilted wheels stalled a publisher in the same process
+    here, so it is not used.)
+    """
+    from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
+
+    if threads > 1:
+        return MultiThreadedExecutor(num_threads=threads, context=context)
+    return SingleThreadedExecutor(context=context)
+
+
+def run_node(name: str, argv: Optional[Sequence[str]] = None) -> int:
+    """Create node ``name`` with ``--ros-args`` from argv, spin it on its executor, return an exit code.
 
     A bad parameter ends start-up with its message (exit 2); Ctrl-C ends cleanly (exit 0).
     """
     if name not in NODES:
         print(f"unknown node {name!r}; known: {sorted(NODES)}", file=sys.stderr)
         return 2
-    module_name, _, class_name = NODES[name].partition(":")
+    target, threads = NODES[name]
+    module_name, _, class_name = target.partition(":")
     try:
         import rclpy
-        from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
+        from rclpy.executors import ExternalShutdownException
 
         node_class = getattr(importlib.import_module(module_name), class_name)
     except ModuleNotFoundError as exc:
@@ -41,7 +57,7 @@ def run_node(name: str, argv: Optional[Sequence[str]] = None, threads: int = 2) 
     node = None
     try:
         node = node_class()
-        executor = MultiThreadedExecutor(num_threads=threads)
+        executor = make_executor(threads)
         executor.add_node(node)
         executor.spin()
     except ParameterError as exc:
@@ -65,7 +81,7 @@ def reward_main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def spatial_qa_main(argv: Optional[Sequence[str]] = None) -> int:
-    return run_node("spatial_qa", argv, threads=3)
+    return run_node("spatial_qa", argv)
 
 
 def depth_main(argv: Optional[Sequence[str]] = None) -> int:

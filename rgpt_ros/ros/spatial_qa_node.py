@@ -1,8 +1,9 @@
 """spatial_qa node: answers rgpt_ros/srv/SpatialQuery on the latest or a requested frame.
 
 Image callbacks only store matched messages in a short buffer (old frames are dropped, never
-queued); decoding and answering happen in the service callback, in its own callback group, so a
-slow engine never blocks the camera subscriptions under a MultiThreadedExecutor.
+queued). The service lives on a companion node (``<name>_service``) spun by its own executor in a
+worker thread, so decoding and answering — however slow the engine — never block the camera
+subscriptions, and the camera side keeps the light single-threaded executor.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.node import Node
 
 from rgpt_ros.engines import SpatialEngine, make_engine
@@ -46,17 +47,32 @@ class SpatialQANode(Node):
         self.region_arrays: FrameBuffer[RegionArray] = FrameBuffer(self.params["buffer_size"])
         self._engines: dict[str, SpatialEngine] = {}
         self._engine_lock = threading.Lock()
-        sensors = MutuallyExclusiveCallbackGroup()
-        self.input = RGBDInput(self, self.params, self._on_frame, with_regions=False, callback_group=sensors)
-        self.create_subscription(RegionArray, self.params["regions_topic"], self._on_regions, RELIABLE_OUTPUT_QOS,
-                                 callback_group=sensors)
-        self.service = self.create_service(SpatialQuery, self.params["service_name"], self._on_query,
-                                           callback_group=MutuallyExclusiveCallbackGroup())
+        self.input = RGBDInput(self, self.params, self._on_frame, with_regions=False)
+        self.create_subscription(RegionArray, self.params["regions_topic"], self._on_regions, RELIABLE_OUTPUT_QOS)
+        # Own name, not subject to the process-wide `-r __node:=...` remap of the main node.
+        self._service_node = Node(f"{self.get_name()}_service", context=self.context, use_global_arguments=False)
+        self.service = self._service_node.create_service(SpatialQuery, self.params["service_name"], self._on_query)
+        self._service_executor = SingleThreadedExecutor(context=self.context)
+        self._service_executor.add_node(self._service_node)
+        self._service_thread = threading.Thread(target=self._spin_service, name="spatial_query", daemon=True)
+        self._service_thread.start()
         if self.params["backend"] == "spatialrgpt":
             # Load (and compile / capture) the model at start-up, not on the first question.
             engine = self._engine("spatialrgpt")
             getattr(engine, "warmup", lambda: None)()
         self.get_logger().info(f"serving {self.params['service_name']} (default backend {self.params['backend']})")
+
+    def _spin_service(self) -> None:
+        try:
+            self._service_executor.spin()
+        except ExternalShutdownException:
+            pass
+
+    def destroy_node(self) -> None:
+        self._service_executor.shutdown(timeout_sec=2.0)
+        self._service_thread.join(timeout=5.0)
+        self._service_node.destroy_node()
+        super().destroy_node()
 
     # -- inputs -------------------------------------------------------------------------------
     def _on_frame(self, matched: MatchedSet) -> None:
