@@ -46,6 +46,24 @@ CASES = [
     ("Where is {B} relative to {A}, as a clock direction?", "direction", "AB"),
     ("Standing at {A}, in which direction is {B}?", "direction", "AB"),
     ("From {A}, what o'clock is {B}?", "direction", "AB"),
+    # paraphrases found in user questions: compared measurements, image edges, "on top", "space between"
+    ("Is the height of {A} greater than that of {B}?", "tall_predicate", "AB"),
+    ("Is the height of {A} smaller than that of {B}?", "short_predicate", "AB"),
+    ("Is the height of {A} lower than that of {B}?", "short_predicate", "AB"),
+    ("Compared to {B}, is the height of {A} greater?", "tall_predicate", "AB"),
+    ("Is the width of {A} greater than that of {B}?", "wide_predicate", "AB"),
+    ("Is the width of {A} smaller than that of {B}?", "thin_predicate", "AB"),
+    ("Is the width of {A} less than that of {B}?", "thin_predicate", "AB"),
+    ("Is the size of {A} larger than that of {B}?", "big_predicate", "AB"),
+    ("Whose height is greater, {A} or {B}?", "tall_choice", "AB"),
+    ("Which object is closer to the left edge of the view, {A} or {B}?", "left_choice", "AB"),
+    ("Which object is closer to the right edge of the view, {A} or {B}?", "right_choice", "AB"),
+    ("Is {A} nearer the left edge of the image than {B}?", "left_predicate", "AB"),
+    ("Which one is on top, {A} or {B}?", "above_choice", "AB"),
+    ("Which one is on the bottom, {A} or {B}?", "below_choice", "AB"),
+    ("Which is closer to the top of the picture, {A} or {B}?", "above_choice", "AB"),
+    ("How much space is there between {A} and {B}?", "distance_data", "AB"),
+    ("How much room is there between {A} and {B}?", "distance_data", "AB"),
 ]
 ONE_REGION = [
     ("How wide is {A}?", "width_data"), ("What is the radius of {A}?", "width_data"),
@@ -90,6 +108,21 @@ def test_one_region_questions(template, category):
 ])
 def test_unanswerable_questions_return_none(question):
     assert parse_question(question, REGIONS) is None
+
+
+@pytest.mark.parametrize("question, category", [
+    ("Which is closer to the camera, <cup> or <bowl>?", "front_choice"),   # depth "closer" still means front
+    ("Is <cup> nearer to me than <bowl>?", "front_predicate"),
+    ("Between <cup> and <bowl>, which takes up more space?", "big_choice"),  # "space" without "space between"
+    ("Is <cup> at a height higher than <bowl>?", "above_predicate"),       # elevation, not "the height of A"
+    ("Is <cup>'s height greater than <bowl>'s?", "tall_predicate"),
+    ("Is <cup> closer to the right than <bowl>?", "right_predicate"),
+])
+def test_new_cues_do_not_capture_neighbouring_phrasings(question, category):
+    parsed = parse_question(question, REGIONS)
+    assert parsed is not None and parsed.category == category, question
+    if category.endswith("_predicate"):
+        assert parsed.roles == (0, 1)
 
 
 def test_three_candidates_choice():

@@ -31,7 +31,8 @@ def _rx(pattern: str) -> re.Pattern:
     return re.compile(pattern, re.IGNORECASE)
 
 
-_DISTANCE = _rx(r"\bdistance|\bhow (?:far|close|near|distant)\b|\bfar apart\b|\bapart\b|\bgap\b|\bseparat|\bspace between\b"
+_DISTANCE = _rx(r"\bdistance|\bhow (?:far|close|near|distant)\b|\bfar apart\b|\bapart\b|\bgap\b|\bseparat"
+                r"|\b(?:space|room)\s+(?:is\s+there\s+|there\s+is\s+|is\s+)?between\b"
                 r"|\bhow much (?:higher|lower)\b|\bheight difference\b|\bdifference in (?:height|elevation)\b")
 _VERTICAL = _rx(r"\bvertical|\bheight difference\b|\bdifference in (?:height|elevation)\b|\belevation\b"
                 r"|\bhow much (?:higher|lower)\b|\bup and down\b")
@@ -49,22 +50,39 @@ _UNSUPPORTED = _rx(r"\bhow (?:much|many) (?:taller|shorter|wider|thinner|bigger|
 _SWAP_MARK = _rx(r"(?:\bcompared (?:to|with)|\brelative to|\bwith respect to|\bin relation to|\bthan|"
                  r"\bfrom the perspective of)\s*,?\s*$")
 
+_MORE = "greater|larger|bigger|more|higher"
+_LESS = "smaller|less|lesser|lower|shorter"
+
+
+def _measure_compared(measures: str, comparatives: str) -> str:
+    """Cue for a compared measurement: "the height of A is greater", "A's width smaller", "whose size is larger"."""
+    owner = rf"(?:\b(?:{measures}) of \x01\d\x01|\x01\d\x01'?s (?:{measures})|\b(?:{measures})(?= is\b))"
+    return rf"{owner},?(?:\s+is)?\s+(?:{comparatives})\b"
+
+
+# "closer to the left edge" is about left/right/up/down, not about depth.
+_NOT_TOWARDS_SIDE = r"(?!\s+(?:to\s+)?the\s+(?:left|right|top|bottom)\b)"
+
 # Relation cues, most specific first (so "lesser height" is short, not tall).
 _RELATIONS: tuple[tuple[str, re.Pattern], ...] = (
-    ("short", _rx(r"\bshorter\b|\blesser height\b|\bless height\b|\bnot as tall\b|\bshort\b")),
-    ("tall", _rx(r"\btaller\b|\bgreater height\b|\bmore height\b|\btallest\b")),
-    ("thin", _rx(r"\bthinner\b|\bnarrower\b|\blesser width\b|\bless width\b|\bthin\b|\bnarrow\b|\bthinnest\b")),
-    ("wide", _rx(r"\bwider\b|\bgreater width\b|\bmore width\b|\bbroader\b|\bwidest\b")),
-    ("small", _rx(r"\bsmaller\b|\bless space\b|\bsmaller size\b|\bsmallest\b|\btinier\b")),
-    ("big", _rx(r"\bbigger\b|\blarger\b|\bgreater size\b|\bmore space\b|\bbiggest\b|\blargest\b")),
-    ("front", _rx(r"\bin front\b|\bcloser\b|\bnearer\b|\bless distant\b|\bbefore\b|\bforward\b|\bahead of\b"
-                  r"|\bclosest\b|\bnearest\b")),
+    ("short", _rx(r"\bshorter\b|\blesser height\b|\bless height\b|\bnot as tall\b|\bshort\b|"
+                  + _measure_compared("height", _LESS))),
+    ("tall", _rx(r"\btaller\b|\bgreater height\b|\bmore height\b|\btallest\b|" + _measure_compared("height", _MORE))),
+    ("thin", _rx(r"\bthinner\b|\bnarrower\b|\blesser width\b|\bless width\b|\bthin\b|\bnarrow\b|\bthinnest\b|"
+                 + _measure_compared("width", _LESS))),
+    ("wide", _rx(r"\bwider\b|\bgreater width\b|\bmore width\b|\bbroader\b|\bwidest\b|" + _measure_compared("width", _MORE))),
+    ("small", _rx(r"\bsmaller\b|\bless space\b|\bsmaller size\b|\bsmallest\b|\btinier\b|"
+                  + _measure_compared("size|volume", _LESS))),
+    ("big", _rx(r"\bbigger\b|\blarger\b|\bgreater size\b|\bmore space\b|\bbiggest\b|\blargest\b|"
+                + _measure_compared("size|volume", _MORE))),
+    ("front", _rx(rf"\bin front\b|\b(?:closer|nearer|closest|nearest)\b{_NOT_TOWARDS_SIDE}|\bless distant\b|\bbefore\b"
+                  r"|\bforward\b|\bahead of\b")),
     ("behind", _rx(r"\bbehind\b|\b(?:further|farther)\b(?!\s+(?:to the\s+)?(?:right|left|up|down)\b)|\bmore distant\b|\bat the back\b|\bin back of\b"
                    r"|\bbackward|\bfurthest\b|\bfarthest\b")),
     ("left", _rx(r"\bleft\b|\bleftmost\b")),
     ("right", _rx(r"\bright\b|\brightmost\b")),
-    ("below", _rx(r"\bbelow\b|\bunder(?:neath)?\b|\bbeneath\b|\blower\b|\blowest\b")),
-    ("above", _rx(r"\babove\b|\bover\b|\bhigher\b|\bon top of\b|\batop\b|\bhighest\b")),
+    ("below", _rx(r"\bbelow\b|\bunder(?:neath)?\b|\bbeneath\b|\blower\b|\blowest\b|\bbottom\b")),
+    ("above", _rx(r"\babove\b|\bover\b|\bhigher\b|\btop\b|\batop\b|\bhighest\b")),
 )
 
 
