@@ -35,6 +35,7 @@ log "repairing build-machine paths in the ROS wheels' CMake files"
 "$VENV/bin/python" scripts/repair_ros_cmake.py "$VENV"
 
 log "colcon build of rgpt_ros into install/"
+mkdir -p log
 export AMENT_PREFIX_PATH="$VENV" CMAKE_PREFIX_PATH="$VENV"
 export PATH="$VENV/bin:$PATH"
 "$VENV/bin/colcon" --log-base log build --base-paths "$ROOT" --build-base build --install-base install \

@@ -139,6 +139,8 @@ def test_reward_node_survives_bad_input(ros_context):
         assert missing is not None and not missing.valid and "cube" in missing.status
         outside = send(regions=[good_regions[0], region("cube", (1000, 1000, 1010, 1010))])
         assert outside is not None and not outside.valid and "cube" in outside.status
+        empty = send(regions=[good_regions[0], region("cube", (40, 40, 40, 40))])
+        assert empty is not None and not empty.valid and "cube" in empty.status
         again = send()
         assert again is not None and again.valid, "the node keeps working after bad input"
         assert proc.poll() is None

@@ -59,3 +59,20 @@ def test_reward_topic_and_query_service_across_processes(ros_context):
         node.destroy_node()
         output = stop_process(peer)
     assert "peer ready" in output
+
+
+def test_colcon_install_holds_generated_interfaces_next_to_the_library():
+    """One `rgpt_ros` Python package in install/: rosidl's msg/srv and the project's own modules."""
+    from pathlib import Path
+
+    from ros_helpers import require_ros
+
+    require_ros()
+    import rgpt_ros.msg
+    import rgpt_ros.srv
+
+    package = Path(rgpt_ros.msg.__file__).parent.parent
+    assert (package / "msg" / "_spatial_reward.py").is_file() and (package / "srv" / "_spatial_query.py").is_file()
+    for own in ("geometry", "qa", "engines", "ros", "bags", "model", "reward", "tracking"):
+        assert (package / own / "__init__.py").exists() or any((package / own).glob("*.py")), own
+    assert "rosidl" not in (package / "__init__.py").read_text(), "the package's own __init__ must win"
