@@ -51,20 +51,8 @@ def answer_category(scene: SceneGeometry, category: str, regions: Sequence[Regio
         hour = measure.clock_direction(clouds[0], clouds[1])
         return SpatialAnswer(True, answer_text(category, names, hour=hour, key=key), value=float(hour), unit="oclock",
                              **common)
-    value = _length(cat.relation, clouds)
+    value = measure.category_length(cat.relation, clouds)
     return SpatialAnswer(True, answer_text(category, names, value=value, key=key), value=value, unit="m", **common)
-
-
-def _length(name: str, clouds: list) -> float:
-    if name == "distance":
-        return measure.distance(clouds[0], clouds[1], "mean_nn")
-    if name == "horizontal_distance":
-        return measure.horizontal_distance(clouds[0], clouds[1])
-    if name == "vertical_distance":
-        return measure.vertical_distance(clouds[0], clouds[1])
-    if name == "width":
-        return measure.width(clouds[0])
-    return measure.height(clouds[0])
 
 
 class GeometricEngine:

@@ -22,6 +22,7 @@ from rgpt_ros.frame import RGBDFrame
 from rgpt_ros.geometry.camera import CameraIntrinsics
 from rgpt_ros.geometry.depth import decode_depth
 from rgpt_ros.geometry.regions import Region, mask_to_rle
+from rgpt_ros.jsonfiles import read_json_list
 
 _BENCH_REFERENCE = re.compile(r"Region \[(\d+)\]")
 
@@ -64,12 +65,7 @@ def load_bench(path: str | os.PathLike, root: Optional[str | os.PathLike] = None
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"bench file not found: {path}")
-    try:
-        entries = json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise BenchFormatError(f"{path} is not valid JSON: {exc}") from exc
-    if not isinstance(entries, list):
-        raise BenchFormatError(f"{path} must hold a JSON list of samples, got {type(entries).__name__}")
+    entries = read_json_list(path, BenchFormatError, "samples")
     base = Path(root) if root is not None else path.parent
     return [parse_sample(entry, base, i) for i, entry in enumerate(entries)]
 

@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 
 from rgpt_ros.geometry.depth import decode_depth
 from rgpt_ros.geometry.regions import Region
+from rgpt_ros.jsonfiles import read_json_list
 from rgpt_ros.model.preprocess import MODEL_IMAGE_SIZE, depth_to_model_image, image_to_pixel_values, regions_to_masks
 from rgpt_ros.model.prompt import (ASSISTANT_HEADER, IMAGE_TOKEN, STOP_TOKEN, USER_HEADER, build_prompt,
                                    expand_regions, region_placeholder, tokenize_with_image)
@@ -64,12 +65,7 @@ def load_records(paths: Sequence[str | os.PathLike], image_folder: Optional[str 
         else:
             raise FileNotFoundError(f"training data not found: {path}")
         for file in files:
-            try:
-                records = json.loads(file.read_text())
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{file} is not valid JSON: {exc}") from exc
-            if not isinstance(records, list):
-                raise DatasetError(f"{file} must hold a JSON list of records, got {type(records).__name__}")
+            records = read_json_list(file, DatasetError, "records")
             images = Path(image_folder) if image_folder else folders[0]
             depths = Path(depth_folder) if depth_folder else folders[1]
             out += [RecordRef(r, file.parent, images, depths) for r in records]

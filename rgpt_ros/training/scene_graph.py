@@ -107,7 +107,7 @@ class SceneGraph:
                 return False
             hours = (np.degrees(np.arctan2(vector[0], vector[2])) % 360.0) / 30.0
             return abs(hours - np.floor(hours) - 0.5) * 30.0 > m.direction_boundary_deg
-        value = _length(cat.relation, clouds)
+        value = measure.category_length(cat.relation, clouds)
         return value >= m.min_length_m
 
     def cases(self, category: str) -> list[tuple[RegionNode, ...]]:
@@ -119,15 +119,3 @@ class SceneGraph:
     def answer(self, category: str, roles: Sequence[RegionNode], names: Sequence[str], key: str) -> SpatialAnswer:
         """The geometric engine's answer (text naming ``names`` in role order, plus yes/choice/value)."""
         return answer_category(self.scene, category, [n.region for n in roles], names, key=key)
-
-
-def _length(name: str, clouds: Sequence[RegionCloud]) -> float:
-    if name == "distance":
-        return measure.distance(clouds[0], clouds[1], "mean_nn")
-    if name == "horizontal_distance":
-        return measure.horizontal_distance(clouds[0], clouds[1])
-    if name == "vertical_distance":
-        return measure.vertical_distance(clouds[0], clouds[1])
-    if name == "width":
-        return measure.width(clouds[0])
-    return measure.height(clouds[0])
