@@ -62,6 +62,11 @@ CASES = [
     ("Which one is on top, {A} or {B}?", "above_choice", "AB"),
     ("Which one is on the bottom, {A} or {B}?", "below_choice", "AB"),
     ("Which is closer to the top of the picture, {A} or {B}?", "above_choice", "AB"),
+    ("Which is farther from the left edge, {A} or {B}?", "right_choice", "AB"),
+    ("Is {A} further away from the right side of the image than {B}?", "left_predicate", "AB"),
+    ("Which one is farthest from the top, {A} or {B}?", "below_choice", "AB"),
+    ("Which is further from the bottom of the frame, {A} or {B}?", "above_choice", "AB"),
+    ("Is {A} farther from the camera than {B}?", "behind_predicate", "AB"),
     ("How much space is there between {A} and {B}?", "distance_data", "AB"),
     ("How much room is there between {A} and {B}?", "distance_data", "AB"),
 ]

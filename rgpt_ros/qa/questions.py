@@ -62,6 +62,12 @@ def _measure_compared(measures: str, comparatives: str) -> str:
 
 # "closer to the left edge" is about left/right/up/down, not about depth.
 _NOT_TOWARDS_SIDE = r"(?!\s+(?:to\s+)?the\s+(?:left|right|top|bottom)\b)"
+_AWAY_FROM = r"\b(?:further|farther|furthest|farthest|more distant)(?:\s+away)?\s+from\s+the\s+"
+
+
+def _away_from(side: str) -> re.Pattern:
+    """Cue for "farther (away) from the <side> (edge)": the opposite side of the image."""
+    return _rx(_AWAY_FROM + side + r"\b")
 
 # Relation cues, most specific first (so "lesser height" is short, not tall).
 _RELATIONS: tuple[tuple[str, re.Pattern], ...] = (
@@ -75,6 +81,10 @@ _RELATIONS: tuple[tuple[str, re.Pattern], ...] = (
                   + _measure_compared("size|volume", _LESS))),
     ("big", _rx(r"\bbigger\b|\blarger\b|\bgreater size\b|\bmore space\b|\bbiggest\b|\blargest\b|"
                 + _measure_compared("size|volume", _MORE))),
+    ("right", _away_from("left")),
+    ("left", _away_from("right")),
+    ("below", _away_from("top")),
+    ("above", _away_from("bottom")),
     ("front", _rx(rf"\bin front\b|\b(?:closer|nearer|closest|nearest)\b{_NOT_TOWARDS_SIDE}|\bless distant\b|\bbefore\b"
                   r"|\bforward\b|\bahead of\b")),
     ("behind", _rx(r"\bbehind\b|\b(?:further|farther)\b(?!\s+(?:to the\s+)?(?:right|left|up|down)\b)|\bmore distant\b|\bat the back\b|\bin back of\b"
