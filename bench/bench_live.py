@@ -32,6 +32,15 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10.0)
@@ -59,9 +68,17 @@ def main() -> int:
     log_dir.mkdir(parents=True, exist_ok=True)
     with LiveSession(plans, log_dir=str(log_dir)) as session:
         player = session.player([PlayerFrame(f.rgb, f.depth, f.camera) for f in frames], args.rate)
+        region_arrivals: dict[int, int] = {}  # stamp -> arrival of the tracker's RegionArray here
+        from rgpt_ros.msg import RegionArray
+        from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS
+
+        session.node.create_subscription(
+            RegionArray, "/rgpt/regions",
+            lambda msg: region_arrivals.setdefault(stamp_to_ns(msg.header.stamp), time.time_ns()), RELIABLE_OUTPUT_QOS)
         session.wait_ready(player, subscribers=3)
         stop = threading.Event()
         queries: list[tuple[float, bool]] = []
+        query_starts_ns: list[int] = []
         memory: list[tuple[float, list[float]]] = []
 
         def ask_loop() -> None:
@@ -72,6 +89,7 @@ def main() -> int:
                 except TimeoutError:
                     ok = False
                 queries.append(((time.perf_counter() - start) * 1e3, ok))
+                query_starts_ns.append(time.time_ns() - int(queries[-1][0] * 1e6))
                 stop.wait(max(0.0, 1.0 / args.query_hz - (time.perf_counter() - start)))
 
         def memory_loop() -> None:
@@ -86,8 +104,11 @@ def main() -> int:
         print(f"playing {total} frames ({args.minutes:g} min at {args.rate:g} Hz, {args.width}x{args.height}) ...",
               flush=True)
         start = time.perf_counter()
+        cpu_start = [cpu_seconds(p.pid) for p in session.processes] + [time.process_time()]
         player.play(loops=loops)
         played_s = time.perf_counter() - start
+        cpu_used = [cpu_seconds(p.pid) for p in session.processes] + [time.process_time()]
+        cpu_pct = [100.0 * (b - a) / played_s for a, b in zip(cpu_start, cpu_used)]
         session.wait_for_rewards(total, timeout=10.0)
         stop.set()
         for thread in threads:
@@ -96,8 +117,13 @@ def main() -> int:
         rewards = list(session.rewards)
 
     stamps = [stamp_to_ns(r.msg.header.stamp) for r in rewards]
-    latencies = np.array([(r.received_ns - player.publish_times_ns[s]) / 1e6
-                          for r, s in zip(rewards, stamps) if s in player.publish_times_ns])
+    published = [(player.publish_times_ns[s], r.received_ns) for r, s in zip(rewards, stamps)
+                 if s in player.publish_times_ns]
+    latencies = np.array([(got - sent) / 1e6 for sent, got in published])
+    np.savez(log_dir / "latency.npz", sent_ns=[s for s, _ in published], latency_ms=latencies,
+             query_start_ns=query_starts_ns, query_ms=[q for q, _ in queries])
+    plot_latency(log_dir / "latency.png", np.array([sent for sent, _ in published]), latencies,
+                 np.array(query_starts_ns))
     unique = len(set(stamps))
     valid = sum(r.msg.valid for r in rewards)
     q_ms = np.array([q for q, ok in queries if ok])
@@ -109,18 +135,52 @@ def main() -> int:
     print(f"| valid rewards | {valid} ({100.0 * valid / max(1, len(rewards)):.1f} %) |")
     print(f"| publish->reward latency median | {np.median(latencies):.1f} ms |")
     print(f"| publish->reward latency p99 | {np.percentile(latencies, 99):.1f} ms |")
+    stages = np.array([((region_arrivals[s] - player.publish_times_ns[s]) / 1e6, (r.received_ns - region_arrivals[s]) / 1e6)
+                       for r, s in zip(rewards, stamps) if s in player.publish_times_ns and s in region_arrivals])
+    if len(stages):
+        for name, column in (("publish->tracker regions", 0), ("tracker regions->reward", 1)):
+            print(f"| {name} median / p99 | {np.median(stages[:, column]):.1f} / "
+                  f"{np.percentile(stages[:, column], 99):.1f} ms |")
+    print(f"| frames over 33 ms (one camera period) | {int((latencies > 1000 / args.rate).sum())} |")
     print(f"| service calls (ok / total) | {len(q_ms)} / {len(queries)} |")
     if len(q_ms):
         print(f"| service latency median / p99 | {np.median(q_ms):.1f} / {np.percentile(q_ms, 99):.1f} ms |")
     if memory:
         times = np.array([t for t, _ in memory])
         rss = np.array([m for _, m in memory])
+        # The first minute fills frame buffers and caches; "flat" is judged on the rest of the run.
+        warm = times >= 60.0 if (times >= 60.0).sum() > 2 else np.ones(len(times), bool)
         for i, plan in enumerate(plans):
             series = rss[:, i]
-            slope = np.polyfit(times, series, 1)[0] * 60 if len(times) > 2 else float("nan")
-            print(f"| {plan.name} RSS start / end / max | {series[0]:.0f} / {series[-1]:.0f} / {series.max():.0f} MB "
-                  f"(slope {slope:+.2f} MB/min) |")
+            slope = np.polyfit(times[warm], series[warm], 1)[0] * 60 if warm.sum() > 2 else float("nan")
+            print(f"| {plan.name} RSS start / after warm-up / end / max | {series[0]:.0f} / {series[warm][0]:.0f} / "
+                  f"{series[-1]:.0f} / {series.max():.0f} MB (slope after warm-up {slope:+.2f} MB/min) |")
+    cpu = ", ".join(f"{plan.name} {pct:.0f} %" for plan, pct in zip(plans, cpu_pct))
+    print(f"| CPU while playing (100 % = one core) | {cpu}, this process (camera + observer) {cpu_pct[-1]:.0f} % |")
+    print(f"\nlatency over time: {log_dir / 'latency.png'}")
     return 0
+
+
+def plot_latency(path: Path, sent_ns: np.ndarray, latency_ms: np.ndarray, query_ns: np.ndarray) -> None:
+    """Publish->reward latency per frame over the run, with the service calls marked."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t0 = sent_ns.min() if len(sent_ns) else 0
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), gridspec_kw={"height_ratios": [3, 2]})
+    top.plot((sent_ns - t0) / 1e9, latency_ms, ".", ms=2, label="frame")
+    for q in query_ns:
+        top.axvline((q - t0) / 1e9, color="tab:red", alpha=0.25, lw=0.6)
+    top.axhline(np.percentile(latency_ms, 99), color="k", ls="--", lw=0.8, label="p99")
+    top.set(xlabel="time (s); red: service calls", ylabel="publish -> reward (ms)", title="Live pipeline latency")
+    top.legend(loc="upper right")
+    bottom.hist(latency_ms, bins=100, log=True)
+    bottom.set(xlabel="latency (ms)", ylabel="frames")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 if __name__ == "__main__":

@@ -127,6 +127,8 @@ SPATIAL_QA_PARAMS: tuple[Param, ...] = CAMERA_PARAMS + SYNC_PARAMS + (
     Param("stamp_tolerance_s", 0.05, "A requested stamp matches a buffered frame within this many seconds.",
           minimum=0.0),
     Param("service_name", "/rgpt/spatial_query", "Name of the SpatialQuery service."),
+    Param("service_niceness", 10, "Nice increment of the thread answering questions, so the camera-rate reward "
+          "stream keeps the CPU under load (0 = same priority).", minimum=0, maximum=19),
 )
 
 def _model_problem(value: str) -> Optional[str]:

@@ -21,6 +21,7 @@ from rgpt_ros.frame_buffer import FrameBuffer, FrameLookupError
 from rgpt_ros.geometry.regions import RegionError
 from rgpt_ros.msg import RegionArray
 from rgpt_ros.qa.references import resolve_references
+from rgpt_ros.ros.launcher import lower_thread_priority
 from rgpt_ros.ros.conversions import frame_from_msgs, ns_to_stamp, checked_region, stamp_to_ns
 from rgpt_ros.ros.node_base import declare_and_validate, up_vector_or_none
 from rgpt_ros.ros.parameters import SPATIAL_QA_PARAMS, ParameterError
@@ -63,6 +64,7 @@ class SpatialQANode(Node):
         self.get_logger().info(f"serving {self.params['service_name']} (default backend {self.params['backend']})")
 
     def _spin_service(self) -> None:
+        lower_thread_priority(self.params["service_niceness"])
         try:
             self._service_executor.spin()
         except ExternalShutdownException:
