@@ -128,7 +128,7 @@ def main() -> int:
     valid = sum(r.msg.valid for r in rewards)
     q_ms = np.array([q for q, ok in queries if ok])
     print()
-    print(f"| metric | value |\n| --- | --- |")
+    print("| metric | value |\n| --- | --- |")
     print(f"| frames published | {total} ({total / played_s:.1f} Hz achieved) |")
     print(f"| reward frames received | {unique} |")
     print(f"| dropped reward frames | {total - unique} |")
