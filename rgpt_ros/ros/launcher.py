@@ -9,27 +9,16 @@ import sys
 import threading
 from typing import Optional, Sequence
 
-# node -> (class, executor threads). Each node is a single-threaded pipeline; spatial_qa runs its
-# service on a companion node in a worker thread of its own.
+# Every node spins on a SingleThreadedExecutor (far less per-message overhead than the multi-threaded
+# one at camera rate); spatial_qa serves its questions from a companion node in a worker thread.
+# rclpy.experimental.EventsExecutor from the Kilted wheels stalled a publisher in the same process
+# here, so it is not used.
 NODES = {
-    "tracker": ("rgpt_ros.ros.tracker_node:TrackerNode", 1),
-    "reward": ("rgpt_ros.ros.reward_node:RewardNode", 1),
-    "spatial_qa": ("rgpt_ros.ros.spatial_qa_node:SpatialQANode", 1),
-    "depth": ("rgpt_ros.ros.depth_node:DepthNode", 1),
+    "tracker": "rgpt_ros.ros.tracker_node:TrackerNode",
+    "reward": "rgpt_ros.ros.reward_node:RewardNode",
+    "spatial_qa": "rgpt_ros.ros.spatial_qa_node:SpatialQANode",
+    "depth": "rgpt_ros.ros.depth_node:DepthNode",
 }
-
-
-def make_executor(threads: int, context=None):
-    """SingleThreadedExecutor for one thread (less per-message overhead), else MultiThreadedExecutor.
-
-    (rclpy.experimental.EventsExecutor from the Kilted wheels stalled a publisher in the same process
-    here, so it is not used.)
-    """
-    from rclpy.executors import MultiThreadedExecutor, SingleThreadedExecutor
-
-    if threads > 1:
-        return MultiThreadedExecutor(num_threads=threads, context=context)
-    return SingleThreadedExecutor(context=context)
 
 
 def lower_thread_priority(niceness: int) -> bool:
@@ -46,7 +35,7 @@ def lower_thread_priority(niceness: int) -> bool:
 
 def settle_garbage_collector() -> None:
     """After start-up: collect once, then move every surviving object (modules, torch, the node) out of
-    the collector's reach, so per-frame garbage collections stay short (no 10-ms pauses at camera rate)."""
+    the collector's reach, so full collections while spinning only walk the per-frame objects."""
     gc.collect()
     gc.freeze()
 
@@ -59,11 +48,10 @@ def run_node(name: str, argv: Optional[Sequence[str]] = None) -> int:
     if name not in NODES:
         print(f"unknown node {name!r}; known: {sorted(NODES)}", file=sys.stderr)
         return 2
-    target, threads = NODES[name]
-    module_name, _, class_name = target.partition(":")
+    module_name, _, class_name = NODES[name].partition(":")
     try:
         import rclpy
-        from rclpy.executors import ExternalShutdownException
+        from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
         node_class = getattr(importlib.import_module(module_name), class_name)
     except ModuleNotFoundError as exc:
@@ -79,7 +67,7 @@ def run_node(name: str, argv: Optional[Sequence[str]] = None) -> int:
     node = None
     try:
         node = node_class()
-        executor = make_executor(threads)
+        executor = SingleThreadedExecutor()
         executor.add_node(node)
         settle_garbage_collector()
         executor.spin()
