@@ -76,3 +76,18 @@ def test_template_only_mode_also_tracks():
                            MultiRegionTracker(TrackerConfig(use_flow=False)))
     ious = [box_iou(regs[0].box, f.boxes["fingertip"]) for f, regs in zip(frames, history)]
     assert np.mean(ious) > 0.65
+
+
+def test_small_median_and_colour_signature_match_numpy():
+    from rgpt_ros.tracking.appearance import chromaticity
+    from rgpt_ros.tracking.flow import _median
+
+    rng = np.random.default_rng(0)
+    for n in (1, 2, 7, 40):
+        values = rng.normal(size=(n, 2)).astype(np.float32)
+        assert np.array_equal(_median(values), np.median(values, axis=0))
+        assert _median(values[:, 0]) == np.median(values[:, 0])
+    rgb = rng.integers(0, 256, size=(60, 80, 3), dtype=np.uint8)
+    box = (10.0, 5.0, 50.0, 45.0)
+    core = rgb[15:35, 20:40].reshape(-1, 3).astype(np.float64).mean(axis=0)  # the box's centre half
+    assert np.allclose(chromaticity(rgb, box), core[:2] / core.sum(), rtol=0, atol=1e-12)

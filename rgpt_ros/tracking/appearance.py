@@ -42,7 +42,7 @@ def chromaticity(rgb: np.ndarray, box: Sequence[float], inner: float = 0.25) -> 
     a shading-invariant colour signature."""
     bw, bh = box[2] - box[0], box[3] - box[1]
     core = _crop(rgb, (box[0] + inner * bw, box[1] + inner * bh, box[2] - inner * bw, box[3] - inner * bh))
-    mean = core.reshape(-1, 3).astype(np.float64).mean(axis=0)
+    mean = np.array(cv2.mean(core)[:3])
     return mean[:2] / max(mean.sum(), 1e-6)
 
 
@@ -74,8 +74,7 @@ class Appearance:
         ``centre``. Candidates are ranked by score x a Gaussian prior on the distance to ``centre``
         (``prior_sigma`` px) so that a look-alike further away loses; the returned score is raw NCC."""
         h, w = gray.shape
-        best = Match(box_from_centre(centre, size), -1.0)
-        best_rank = -np.inf
+        best_rank, best = -np.inf, None
         for scale in scales:
             tw, th = max(3, int(round(size[0] * scale))), max(3, int(round(size[1] * scale)))
             f = max(1.0, max(tw, th) / _MAX_TEMPLATE_SIDE)
@@ -91,19 +90,22 @@ class Appearance:
                 window = cv2.resize(window, (max(sw, int(round(window.shape[1] / f))),
                                              max(sh, int(round(window.shape[0] / f)))), interpolation=cv2.INTER_AREA)
             fx, fy = (x2 - x1) / window.shape[1], (y2 - y1) / window.shape[0]
+            # The distance prior of every candidate centre, shared by both templates at this scale.
+            ex = (x1 + (np.arange(window.shape[1] - sw + 1) + sw / 2) * fx - centre[0]) ** 2
+            ey = (y1 + (np.arange(window.shape[0] - sh + 1) + sh / 2) * fy - centre[1]) ** 2
+            prior = np.exp(-(ey[:, None] + ex[None, :]) / (2.0 * prior_sigma ** 2))
             for template in (self.reference, self.adaptive):
                 t = cv2.resize(template, (sw, sh), interpolation=cv2.INTER_AREA)
-                r = np.nan_to_num(cv2.matchTemplate(window, t, cv2.TM_CCOEFF_NORMED), nan=-1.0, posinf=-1.0,
-                                  neginf=-1.0)
-                ex = (x1 + (np.arange(r.shape[1]) + sw / 2) * fx - centre[0]) ** 2
-                ey = (y1 + (np.arange(r.shape[0]) + sh / 2) * fy - centre[1]) ** 2
-                d2 = ey[:, None] + ex[None, :]
-                rank = (r + 1.0) * np.exp(-d2 / (2.0 * prior_sigma ** 2))
-                i, j = np.unravel_index(int(np.argmax(rank)), r.shape)
+                r = cv2.matchTemplate(window, t, cv2.TM_CCOEFF_NORMED)
+                # OpenCV bounds normed scores (flat patches give 0 or 1), so NaN is the only value to guard.
+                cv2.patchNaNs(r, -1.0)
+                rank = (r + 1.0) * prior
+                i, j = divmod(int(np.argmax(rank)), r.shape[1])
                 if rank[i, j] > best_rank:
-                    dx, dy = _subpixel(r, i, j)
-                    bx = x1 + (j + dx) * fx
-                    by = y1 + (i + dy) * fy
-                    best_rank = rank[i, j]
-                    best = Match((bx, by, bx + tw, by + th), float(r[i, j]))
-        return best
+                    best_rank, best = rank[i, j], (r, i, j, x1, y1, fx, fy, tw, th)
+        if best is None:
+            return Match(box_from_centre(centre, size), -1.0)
+        r, i, j, x1, y1, fx, fy, tw, th = best
+        dx, dy = _subpixel(r, i, j)
+        bx, by = x1 + (j + dx) * fx, y1 + (i + dy) * fy
+        return Match((bx, by, bx + tw, by + th), float(r[i, j]))
