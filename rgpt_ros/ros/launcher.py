@@ -33,6 +33,20 @@ def lower_thread_priority(niceness: int) -> bool:
         return False
 
 
+def limit_native_threads() -> None:
+    """One OpenBLAS (numpy, scipy) and one OpenCV thread in this node process; call before numpy is imported.
+
+    The per-frame work of the nodes is small (template windows, region point clouds): library worker
+    pools only add hand-offs and spinning, which with several node processes on a few cores show up
+    as latency spikes (see the README's live benchmark). A user's own ``OPENBLAS_NUM_THREADS`` wins;
+    torch's threads are untouched.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    import cv2
+
+    cv2.setNumThreads(1)
+
+
 def settle_garbage_collector() -> None:
     """After start-up: collect once, then move every surviving object (modules, torch, the node) out of
     the collector's reach, so full collections while spinning only walk the per-frame objects."""
@@ -49,6 +63,7 @@ def run_node(name: str, argv: Optional[Sequence[str]] = None) -> int:
         print(f"unknown node {name!r}; known: {sorted(NODES)}", file=sys.stderr)
         return 2
     module_name, _, class_name = NODES[name].partition(":")
+    limit_native_threads()
     try:
         import rclpy
         from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
