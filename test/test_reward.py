@@ -158,3 +158,25 @@ def test_plane_fit_reuse_without_up_vector():
     with_up = RewardPipeline(track=False).step(ep[5].rgbd(), regions=ep[5].regions())
     # centroids in the gravity frame agree whether up comes from the renderer or from the fitted table
     assert np.allclose(results[5].centroids["cube"], with_up.centroids["cube"], atol=0.01)
+
+
+def test_prepared_frames_give_the_same_results_as_step_alone():
+    """What the reward node does (prepare on colour + depth, step when the regions arrive) equals step()."""
+    ep = make_episode("pause_retreat", n_frames=40, seed=6, width=320, height=240)
+    frames = [ep[i].rgbd(with_up=False) for i in range(0, 40, 3)]
+    regions = [ep[i].regions() for i in range(0, 40, 3)]
+    direct, ahead = RewardPipeline(track=False, gravity_every=4), RewardPipeline(track=False, gravity_every=4)
+    for frame, frame_regions in zip(frames, regions):
+        expected = direct.step(frame, regions=frame_regions)
+        got = ahead.step(frame, regions=frame_regions, prepared=ahead.prepare(frame))
+        assert got.valid and expected.valid
+        assert (got.distance, got.reward, got.progress) == (expected.distance, expected.reward, expected.progress)
+        assert np.array_equal(got.centroids["cube"], expected.centroids["cube"])
+        assert got.gravity_from_plane and expected.gravity_from_plane
+    with pytest.raises(ValueError, match="prepare\\(\\) result of this frame"):
+        ahead.step(frames[1], regions=regions[1], prepared=ahead.prepare(frames[0]))
+    with pytest.raises(ValueError, match="no depth"):
+        ahead.prepare(RGBDFrame(rgb=frames[0].rgb, depth=None, camera=frames[0].camera))
+    bad_up = RGBDFrame(rgb=frames[0].rgb, depth=frames[0].depth, camera=frames[0].camera, up=np.zeros(3))
+    result = ahead.step(bad_up, regions=regions[0], prepared=ahead.prepare(bad_up))
+    assert not result.valid and result.status.startswith("gravity:")

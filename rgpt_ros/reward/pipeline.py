@@ -107,8 +107,26 @@ class RewardPipeline:
             raise ValueError("this pipeline has no tracker (track=False); pass regions to step()")
         self.tracker.set_regions(frame, regions, replace_all=True)
 
-    def step(self, frame: RGBDFrame, regions: Optional[Sequence[Region]] = None) -> RewardResult:
-        """Measure and shape one frame."""
+    def prepare(self, frame: RGBDFrame) -> SceneGeometry:
+        """The region-independent part of ``step``: the frame's gravity (fitted, reused or given).
+
+        A node calls it as soon as colour and depth arrive, while the tracker still works on the image,
+        and passes the result to ``step(prepared=...)``; frames must be prepared in stamp order.
+        A bad ``frame.up`` is not raised here: ``step`` reports it as an invalid frame.
+        """
+        if frame.depth is None:
+            raise ValueError("the frame has no depth image")
+        geometry = SceneGeometry(frame, gravity=self._gravity_for(frame), options=self.cloud_options)
+        try:
+            _ = geometry.gravity  # fit (or look up) now
+        except ValueError:
+            return geometry
+        self._remember_fit(frame, geometry)
+        return geometry
+
+    def step(self, frame: RGBDFrame, regions: Optional[Sequence[Region]] = None, *,
+             prepared: Optional[SceneGeometry] = None) -> RewardResult:
+        """Measure and shape one frame (``prepared``: this frame's ``prepare()`` result, if done ahead)."""
         if regions is not None:
             current, region_source = list(regions), "external"
         elif self.tracker is not None and self.tracker.ids:
@@ -126,12 +144,13 @@ class RewardPipeline:
                     f"region {rid!r} is lost by the tracker (score {by_id[rid].score:.2f})"), region_source)
         if frame.depth is None:
             return self._result(frame, current, invalid_reward("the frame has no depth image"), region_source)
-        geometry = SceneGeometry(frame, gravity=self._gravity_for(frame), options=self.cloud_options)
+        if prepared is not None and prepared.frame is not frame:
+            raise ValueError("step(prepared=...) must be the prepare() result of this frame")
+        geometry = prepared or self.prepare(frame)
         try:
             from_plane = bool(geometry.gravity.from_plane)
         except ValueError as exc:  # GravityError from a bad frame.up
             return self._result(frame, current, invalid_reward(f"gravity: {exc}"), region_source)
-        self._remember_fit(frame, geometry)
         clouds, problems = {}, []
         for rid in self.pair:
             try:
