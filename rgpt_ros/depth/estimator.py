@@ -127,7 +127,9 @@ class DepthEstimator:
         return pixels.to(device=self.device, dtype=self.dtype)
 
     def _preprocess_on_device(self, rgb: np.ndarray) -> torch.Tensor:
-        image = torch.from_numpy(np.ascontiguousarray(rgb)).to(self.device).permute(2, 0, 1)[None].float()
+        # Decoded images may be read-only views of the received message; torch wants its own writable memory.
+        image = torch.from_numpy(np.require(rgb, requirements=("C", "W"))).to(self.device)
+        image = image.permute(2, 0, 1)[None].float()
         image = torch.nn.functional.interpolate(image, size=self.input_size, mode="bicubic", align_corners=False,
                                                 antialias=True).round_().clamp_(0, 255)
         return ((image * self._scale - self._mean) / self._std).to(self.dtype)

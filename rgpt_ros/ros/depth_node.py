@@ -19,6 +19,8 @@ from sensor_msgs.msg import Image
 
 from rgpt_ros.accel.parts import torch_dtype
 from rgpt_ros.imaging import image_msg_to_rgb, numpy_to_image_fields
+from rgpt_ros.ros.conversions import header_msg
+from rgpt_ros.ros.image_subscription import create_image_subscription
 from rgpt_ros.ros.node_base import declare_and_validate
 from rgpt_ros.ros.parameters import ParameterError, params_of
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
@@ -48,7 +50,7 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
 def depth_image_msg(depth: np.ndarray, header: Any) -> Image:
     """(H, W) float32 -> ``32FC1`` Image carrying ``header``."""
     msg = Image(**numpy_to_image_fields(np.ascontiguousarray(depth, dtype=np.float32), "32FC1", as_bytes=True))
-    msg.header = header
+    msg.header = header_msg(header)
     return msg
 
 
@@ -84,13 +86,13 @@ class DepthNode(Node):
             target = (f"RELATIVE inverse depth on {self.publisher.topic_name}; nothing is published on "
                       f"{self.params['depth_topic']} (use a metric checkpoint for the reward pipeline)")
             self.get_logger().warning(f"{self.params['model']} is a relative-depth model")
-        self.subscription = self.create_subscription(Image, self.params["rgb_topic"], self._on_image, SENSOR_QOS)
+        self.subscription = create_image_subscription(self, self.params["rgb_topic"], self._on_image, SENSOR_QOS)
         self.frames = 0
         self._last_log = 0.0
         self.get_logger().info(f"depth from {self.params['rgb_topic']} with {self.params['model']} on {device} "
                                f"({runtime}): {target}")
 
-    def _on_image(self, msg: Image) -> None:
+    def _on_image(self, msg: Any) -> None:
         started = time.perf_counter()
         try:
             prediction = self.estimator.predict(image_msg_to_rgb(msg))

@@ -1,9 +1,11 @@
 """spatial_qa node: answers rgpt_ros/srv/SpatialQuery on the latest or a requested frame.
 
-Image callbacks only store matched messages in a short buffer (old frames are dropped, never
-queued). The service lives on a companion node (``<name>_service``) spun by its own executor in a
-worker thread, so decoding and answering — however slow the engine — never block the camera
-subscriptions, and the camera side keeps the light single-threaded executor.
+The camera streams cost nothing per frame: they wait in their DDS readers, which keep the newest
+``buffer_size`` messages of each (old frames are dropped, never queued), and each question pulls what
+arrived into the synchronised frame buffer (:mod:`rgpt_ros.ros.pull_group`). The service lives on a
+companion node (``<name>_service``) spun by its own executor in a lower-priority worker thread, so
+answering — however slow the engine — never holds up the node's parameter services or the other
+nodes' camera-rate work.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from rgpt_ros.ros.conversions import frame_from_msgs, ns_to_stamp, checked_regio
 from rgpt_ros.ros.node_base import declare_and_validate, up_vector_or_none
 from rgpt_ros.ros.parameters import SPATIAL_QA_PARAMS, ParameterError
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS
-from rgpt_ros.ros.rgbd_input import DEPTH, INFO, RGB, RGBDInput
+from rgpt_ros.ros.rgbd_input import DEPTH, INFO, RGB, RGBDInput, with_depth
 from rgpt_ros.srv import SpatialQuery
 from rgpt_ros.sync import MatchedSet
 
@@ -48,8 +50,11 @@ class SpatialQANode(Node):
         self.region_arrays: FrameBuffer[RegionArray] = FrameBuffer(self.params["buffer_size"])
         self._engines: dict[str, SpatialEngine] = {}
         self._engine_lock = threading.Lock()
-        self.input = RGBDInput(self, self.params, self._on_frame, with_regions=False)
-        self.create_subscription(RegionArray, self.params["regions_topic"], self._on_regions, RELIABLE_OUTPUT_QOS)
+        # Frames wait in the DDS readers (the newest buffer_size of each stream) until a question pulls them.
+        self.input = RGBDInput(self, self.params, self._on_frame, pull_only=True, history=self.params["buffer_size"])
+        self.create_subscription(RegionArray, self.params["regions_topic"], self._on_regions,
+                                 with_depth(RELIABLE_OUTPUT_QOS, self.params["buffer_size"]),
+                                 callback_group=self.input.pulled)
         # Own name, not subject to the process-wide `-r __node:=...` remap of the main node.
         self._service_node = Node(f"{self.get_name()}_service", context=self.context, use_global_arguments=False)
         self.service = self._service_node.create_service(SpatialQuery, self.params["service_name"], self._on_query)
@@ -121,6 +126,7 @@ class SpatialQANode(Node):
             raise ValueError("empty question")
         backend = request.backend or self.params["backend"]
         engine = self._engine(backend)
+        self.input.pull()
         tolerance = int(self.params["stamp_tolerance_s"] * 1e9)
         stamp_ns, buffered = self.frames.get(stamp_to_ns(request.stamp), tolerance)
         frame = frame_from_msgs(buffered.rgb, buffered.depth, buffered.info, depth_scale=self.params["depth_scale"],

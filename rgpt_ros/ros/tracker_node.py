@@ -16,7 +16,8 @@ from sensor_msgs.msg import Image
 from rgpt_ros.geometry.regions import Region, RegionError, parse_box_specs
 from rgpt_ros.imaging import image_msg_to_rgb
 from rgpt_ros.msg import RegionArray
-from rgpt_ros.ros.conversions import numpy_to_image_msg, checked_region, region_to_msg
+from rgpt_ros.ros.conversions import checked_region, header_msg, numpy_to_image_msg, region_to_msg
+from rgpt_ros.ros.image_subscription import create_image_subscription
 from rgpt_ros.ros.node_base import declare_and_validate
 from rgpt_ros.ros.parameters import TRACKER_PARAMS
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
@@ -40,12 +41,12 @@ class TrackerNode(Node):
         self.publisher = self.create_publisher(RegionArray, self.params["regions_topic"], RELIABLE_OUTPUT_QOS)
         self.debug_publisher = (self.create_publisher(Image, "~/debug_image", SENSOR_QOS)
                                 if self.params["debug_image"] else None)
-        self.create_subscription(Image, self.params["rgb_topic"], self._on_image, SENSOR_QOS)
+        create_image_subscription(self, self.params["rgb_topic"], self._on_image, SENSOR_QOS)
         self.create_service(SetRegions, "~/set_regions", self._on_set_regions)
         waiting = f"regions {[r.id for r in initial]}" if initial else "regions from ~/set_regions"
         self.get_logger().info(f"tracking on {self.params['rgb_topic']}; waiting for {waiting}")
 
-    def _on_image(self, msg: Image) -> None:
+    def _on_image(self, msg: Any) -> None:
         try:
             rgb = image_msg_to_rgb(msg)
             if self._pending is not None:
@@ -64,11 +65,12 @@ class TrackerNode(Node):
             return
         self._last_rgb = rgb
         h, w = rgb.shape[:2]
-        out = RegionArray(header=msg.header,
+        header = header_msg(msg.header)
+        out = RegionArray(header=header,
                           regions=[region_to_msg(r, h, w, with_mask=self.params["publish_masks"]) for r in tracked])
         self.publisher.publish(out)
         if self.debug_publisher is not None:
-            self.debug_publisher.publish(numpy_to_image_msg(draw_regions(rgb, tracked), "rgb8", msg.header))
+            self.debug_publisher.publish(numpy_to_image_msg(draw_regions(rgb, tracked), "rgb8", header))
 
     def _on_set_regions(self, request: SetRegions.Request, response: SetRegions.Response) -> SetRegions.Response:
         try:
