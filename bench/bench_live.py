@@ -60,6 +60,7 @@ def main() -> int:
 
     episode = make_episode("pause_retreat", n_frames=args.episode_frames, seed=1, width=args.width, height=args.height)
     frames = [episode[i] for i in range(len(episode))]
+    reference_ms = tracker_reference_ms(frames)
     regions = ";".join(f"{k}:{','.join(str(int(v)) for v in frames[0].boxes[k])}" for k in ("fingertip", "cube"))
     loops = max(1, int(round(args.minutes * 60 * args.rate / len(frames))))
     total = loops * len(frames)
@@ -129,6 +130,7 @@ def main() -> int:
     q_ms = np.array([q for q, ok in queries if ok])
     print()
     print("| metric | value |\n| --- | --- |")
+    print(f"| machine speed reference: tracker update offline, 1 thread | {reference_ms:.2f} ms/frame |")
     print(f"| frames published | {total} ({total / played_s:.1f} Hz achieved) |")
     print(f"| reward frames received | {unique} |")
     print(f"| dropped reward frames | {total - unique} |")
@@ -159,6 +161,26 @@ def main() -> int:
     print(f"| CPU while playing (100 % = one core) | {cpu}, this process (camera + observer) {cpu_pct[-1]:.0f} % |")
     print(f"\nlatency over time: {log_dir / 'latency.png'}")
     return 0
+
+
+def tracker_reference_ms(frames) -> float:
+    """Median ms per frame of the tracker alone on the played episode (one OpenCV thread), measured before the run:
+    the same soak on a slower or busier machine gives proportionally larger latencies, and this tells which."""
+    import cv2
+
+    from rgpt_ros.tracking import MultiRegionTracker
+
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    tracker = MultiRegionTracker()
+    tracker.set_regions(frames[0].rgb, frames[0].regions())
+    times = []
+    for frame in frames[1:]:
+        start = time.perf_counter()
+        tracker.update(frame.rgb)
+        times.append(time.perf_counter() - start)
+    cv2.setNumThreads(threads)
+    return 1e3 * float(np.median(times))
 
 
 def plot_latency(path: Path, sent_ns: np.ndarray, latency_ms: np.ndarray, query_ns: np.ndarray) -> None:
