@@ -72,10 +72,15 @@ class Appearance:
                scales: Sequence[float], prior_sigma: float) -> Match:
         """Best match of either template at ``scales`` x ``size`` with its centre within ``radius`` px of
         ``centre``. Candidates are ranked by score x a Gaussian prior on the distance to ``centre``
-        (``prior_sigma`` px) so that a look-alike further away loses; the returned score is raw NCC."""
+        (``prior_sigma`` px) so that a look-alike further away loses; the returned score is raw NCC.
+
+        The scale closest to 1 (the predicted size) is searched with both templates, the other scales only
+        with the template that won there: 4 correlations instead of 6, the same boxes to about a pixel.
+        """
         h, w = gray.shape
         best_rank, best = -np.inf, None
-        for scale in scales:
+        templates = (self.reference, self.adaptive)
+        for scale in sorted(scales, key=lambda s: abs(s - 1.0)):
             tw, th = max(3, int(round(size[0] * scale))), max(3, int(round(size[1] * scale)))
             f = max(1.0, max(tw, th) / _MAX_TEMPLATE_SIDE)
             x1 = int(np.floor(max(0, centre[0] - radius - tw / 2)))
@@ -90,11 +95,11 @@ class Appearance:
                 window = cv2.resize(window, (max(sw, int(round(window.shape[1] / f))),
                                              max(sh, int(round(window.shape[0] / f)))), interpolation=cv2.INTER_AREA)
             fx, fy = (x2 - x1) / window.shape[1], (y2 - y1) / window.shape[0]
-            # The distance prior of every candidate centre, shared by both templates at this scale.
+            # The distance prior of every candidate centre, shared by the templates searched at this scale.
             ex = (x1 + (np.arange(window.shape[1] - sw + 1) + sw / 2) * fx - centre[0]) ** 2
             ey = (y1 + (np.arange(window.shape[0] - sh + 1) + sh / 2) * fy - centre[1]) ** 2
             prior = np.exp(-(ey[:, None] + ex[None, :]) / (2.0 * prior_sigma ** 2))
-            for template in (self.reference, self.adaptive):
+            for template in templates:
                 t = cv2.resize(template, (sw, sh), interpolation=cv2.INTER_AREA)
                 r = cv2.matchTemplate(window, t, cv2.TM_CCOEFF_NORMED)
                 # OpenCV bounds normed scores (flat patches give 0 or 1), so NaN is the only value to guard.
@@ -102,7 +107,9 @@ class Appearance:
                 rank = (r + 1.0) * prior
                 i, j = divmod(int(np.argmax(rank)), r.shape[1])
                 if rank[i, j] > best_rank:
-                    best_rank, best = rank[i, j], (r, i, j, x1, y1, fx, fy, tw, th)
+                    best_rank, best, winner = rank[i, j], (r, i, j, x1, y1, fx, fy, tw, th), template
+            if best is not None:
+                templates = (winner,)
         if best is None:
             return Match(box_from_centre(centre, size), -1.0)
         r, i, j, x1, y1, fx, fy, tw, th = best
