@@ -9,13 +9,16 @@ max absolute error against the analytic truth (closest surfaces for "closest" an
 
 from __future__ import annotations
 
-import argparse
-import time
+from rgpt_ros.ros.launcher import limit_native_threads
 
-import cv2
-import numpy as np
+limit_native_threads()  # as in the node processes: one OpenBLAS and one OpenCV thread
 
-from rgpt_ros.reward import RewardPipeline
+import argparse  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from rgpt_ros.reward import RewardPipeline  # noqa: E402
 from rgpt_ros.synthetic.episodes import KINDS, make_episode
 
 CASES = [("up from renderer", True, 10), ("plane fit every frame", False, 1), ("plane fit every 10th", False, 10)]
@@ -28,7 +31,6 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
     args = parser.parse_args()
-    cv2.setNumThreads(1)
     episodes = [list(make_episode(kind, n_frames=args.frames, seed=s, width=args.width, height=args.height))
                 for kind in KINDS for s in range(args.seeds)]
     print(f"reward pipeline: {args.width}x{args.height}, {len(episodes)} episodes ({', '.join(KINDS)}) "
