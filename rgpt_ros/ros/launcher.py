@@ -76,12 +76,16 @@ def run_node(name: str, argv: Optional[Sequence[str]] = None) -> int:
             return 2
         raise
 
+    from rgpt_ros.resources import dds_profile_hint
     from rgpt_ros.ros.parameters import ParameterError
 
     rclpy.init(args=list(argv) if argv is not None else sys.argv)
     node = None
     try:
         node = node_class()
+        hint = dds_profile_hint()
+        if hint:
+            node.get_logger().warning(hint)
         executor = SingleThreadedExecutor()
         executor.add_node(node)
         settle_garbage_collector()
