@@ -121,10 +121,12 @@ def main() -> int:
     published = [(player.publish_times_ns[s], r.received_ns) for r, s in zip(rewards, stamps)
                  if s in player.publish_times_ns]
     latencies = np.array([(got - sent) / 1e6 for sent, got in published])
+    memory_s, memory_mb = np.array([t for t, _ in memory]), np.array([m for _, m in memory])
     np.savez(log_dir / "latency.npz", sent_ns=[s for s, _ in published], latency_ms=latencies,
-             query_start_ns=query_starts_ns, query_ms=[q for q, _ in queries])
+             query_start_ns=query_starts_ns, query_ms=[q for q, _ in queries], memory_s=memory_s,
+             memory_rss_mb=memory_mb, node_names=[plan.name for plan in plans])
     plot_latency(log_dir / "latency.png", np.array([sent for sent, _ in published]), latencies,
-                 np.array(query_starts_ns))
+                 np.array(query_starts_ns), memory_s, memory_mb, [plan.name for plan in plans])
     unique = len(set(stamps))
     valid = sum(r.msg.valid for r in rewards)
     q_ms = np.array([q for q, ok in queries if ok])
@@ -183,23 +185,28 @@ def tracker_reference_ms(frames) -> float:
     return 1e3 * float(np.median(times))
 
 
-def plot_latency(path: Path, sent_ns: np.ndarray, latency_ms: np.ndarray, query_ns: np.ndarray) -> None:
-    """Publish->reward latency per frame over the run, with the service calls marked."""
+def plot_latency(path: Path, sent_ns: np.ndarray, latency_ms: np.ndarray, query_ns: np.ndarray,
+                 memory_s: np.ndarray, memory_mb: np.ndarray, names: list[str]) -> None:
+    """Publish->reward latency per frame over the run (service calls marked), its histogram, and node RSS."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     t0 = sent_ns.min() if len(sent_ns) else 0
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(10, 6), gridspec_kw={"height_ratios": [3, 2]})
+    fig, (top, bottom, rss) = plt.subplots(3, 1, figsize=(10, 8.5), gridspec_kw={"height_ratios": [3, 2, 2]})
     top.plot((sent_ns - t0) / 1e9, latency_ms, ".", ms=2, label="frame")
-    for q in query_ns:
-        top.axvline((q - t0) / 1e9, color="tab:red", alpha=0.25, lw=0.6)
+    if len(query_ns):  # one tick per service call along the bottom (full-height lines hid the frames)
+        top.plot((query_ns - t0) / 1e9, np.zeros(len(query_ns)), "|", color="tab:red", ms=8, label="service call")
     top.axhline(np.percentile(latency_ms, 99), color="k", ls="--", lw=0.8, label="p99")
-    top.set(xlabel="time (s); red: service calls", ylabel="publish -> reward (ms)", title="Live pipeline latency")
+    top.set(xlabel="time (s)", ylabel="publish -> reward (ms)", title="Live pipeline latency")
     top.legend(loc="upper right")
     bottom.hist(latency_ms, bins=100, log=True)
     bottom.set(xlabel="latency (ms)", ylabel="frames")
+    for i, name in enumerate(names):
+        rss.plot(memory_s, memory_mb[:, i] - memory_mb[0, i], label=f"{name} ({memory_mb[0, i]:.0f} MB at start)")
+    rss.set(xlabel="time (s)", ylabel="RSS change (MB)")
+    rss.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
