@@ -1,5 +1,7 @@
 """QoS per REP-2003: sensor-data (best effort, shallow) for camera inputs, reliable for outputs."""
 
+import copy
+
 from rclpy.qos import (DurabilityPolicy, HistoryPolicy, QoSProfile, ReliabilityPolicy,
                        qos_profile_sensor_data)
 
@@ -16,3 +18,10 @@ RELIABLE_OUTPUT_QOS = QoSProfile(depth=50, reliability=ReliabilityPolicy.RELIABL
 # Region prompts are state: late joiners get the last one.
 LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                          durability=DurabilityPolicy.TRANSIENT_LOCAL, history=HistoryPolicy.KEEP_LAST)
+
+
+def with_depth(qos: QoSProfile, depth: int) -> QoSProfile:
+    """``qos`` keeping the last ``depth`` messages."""
+    profile = copy.copy(qos)
+    profile.depth = depth
+    return profile

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Callable, Optional
 
 from rclpy.callback_groups import CallbackGroup
@@ -13,18 +12,11 @@ from sensor_msgs.msg import CameraInfo
 from rgpt_ros.msg import RegionArray
 from rgpt_ros.ros.image_subscription import create_image_subscription
 from rgpt_ros.ros.pull_group import PullGroup
-from rgpt_ros.ros.qos import CAMERA_INFO_QOS, RELIABLE_OUTPUT_QOS, SENSOR_QOS
+from rgpt_ros.ros.qos import CAMERA_INFO_QOS, RELIABLE_OUTPUT_QOS, SENSOR_QOS, with_depth
 from rgpt_ros.sync import ApproximateTimeSynchronizer, MatchedSet
 
 RGB, DEPTH, REGIONS, INFO = "rgb", "depth", "regions", "camera_info"
 CAMERA = "camera"  # a camera frame (whatever ``on_camera`` made of it) waiting for its regions
-
-
-def with_depth(qos: QoSProfile, depth: int) -> QoSProfile:
-    """``qos`` keeping the last ``depth`` messages."""
-    profile = copy.copy(qos)
-    profile.depth = depth
-    return profile
 
 
 class RGBDInput:

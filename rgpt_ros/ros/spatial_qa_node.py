@@ -27,8 +27,8 @@ from rgpt_ros.ros.launcher import lower_thread_priority
 from rgpt_ros.ros.conversions import frame_from_msgs, ns_to_stamp, checked_region, stamp_to_ns
 from rgpt_ros.ros.node_base import declare_and_validate, up_vector_or_none
 from rgpt_ros.ros.parameters import SPATIAL_QA_PARAMS, ParameterError
-from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS
-from rgpt_ros.ros.rgbd_input import DEPTH, INFO, RGB, RGBDInput, with_depth
+from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, with_depth
+from rgpt_ros.ros.rgbd_input import DEPTH, INFO, RGB, RGBDInput
 from rgpt_ros.srv import SpatialQuery
 from rgpt_ros.sync import MatchedSet
 
