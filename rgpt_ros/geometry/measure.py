@@ -9,21 +9,42 @@ import numpy as np
 from rgpt_ros.geometry.pointcloud import RegionCloud, subsample_indices
 
 DISTANCE_METRICS = ("closest", "centroid", "mean_nn")
-MAX_QUERY_POINTS = 400  # nearest-neighbour queries use a deterministic subsample of each cloud (trees keep all)
+MAX_QUERY_POINTS = 400  # nearest-neighbour distances are reported for a deterministic subsample of each cloud
+_BLOCK_ENTRIES = 1 << 20  # distance-matrix entries computed at once (4 MiB of float32)
 
 
-def _query_points(cloud: RegionCloud) -> np.ndarray:
-    points = cloud.points
-    if len(points) <= MAX_QUERY_POINTS:
-        return points
-    return points[subsample_indices(len(points), MAX_QUERY_POINTS)]
+def _query_indices(n: int) -> np.ndarray:
+    return subsample_indices(n, MAX_QUERY_POINTS) if n > MAX_QUERY_POINTS else np.arange(n)
 
 
 def nearest_neighbour_distances(a: RegionCloud, b: RegionCloud) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest-neighbour distances from (a subsample of) a's points to b, and from b's to a (KD-trees; cached per pair)."""
+    """Exact nearest-neighbour distances from (a subsample of) a's points to all of b's, and from b's to a's
+    (cached per pair).
+
+    Brute force over the point pairs, in float32 blocks around the pair's midpoint (so the expansion
+    |p|^2 + |q|^2 - 2 p.q keeps sub-0.1 mm precision): for clouds of a few hundred points that is 2-3x
+    faster than KD-trees, whose searches slow down when the queries lie away from the tree's points,
+    the usual case between two objects. One pass gives both directions.
+    """
     cached = a._nn.get(id(b))
     if cached is None or cached[0] is not b:
-        cached = (b, b.tree.query(_query_points(a), k=1)[0], a.tree.query(_query_points(b), k=1)[0])
+        centre = 0.5 * (a.centroid + b.centroid)
+        pa = (a.points - centre).astype(np.float32)
+        pb = (b.points - centre).astype(np.float32)
+        norm_a, norm_b = np.einsum("ij,ij->i", pa, pa), np.einsum("ij,ij->i", pb, pb)
+        minus_2pb = -2.0 * pb.T
+        to_b = np.empty(len(pa), np.float32)  # squared distance of each a point to its nearest b point
+        to_a = np.full(len(pb), np.inf, np.float32)
+        rows = max(1, _BLOCK_ENTRIES // len(pb))
+        for start in range(0, len(pa), rows):
+            block = pa[start:start + rows] @ minus_2pb
+            block += norm_b
+            to_b[start:start + rows] = block.min(axis=1) + norm_a[start:start + rows]
+            block += norm_a[start:start + rows, None]
+            np.minimum(to_a, block.min(axis=0), out=to_a)
+        ab = np.sqrt(np.maximum(to_b[_query_indices(len(pa))], 0.0))
+        ba = np.sqrt(np.maximum(to_a[_query_indices(len(pb))], 0.0))
+        cached = (b, ab.astype(np.float64), ba.astype(np.float64))
         a._nn[id(b)] = cached
     return cached[1], cached[2]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Optional
-
 import cv2
 import numpy as np
 from scipy.sparse import coo_matrix
@@ -14,6 +13,7 @@ from scipy.spatial import cKDTree
 from rgpt_ros.geometry.camera import CameraIntrinsics
 from rgpt_ros.geometry.gravity import GravityFrame, camera_gravity
 from rgpt_ros.geometry.regions import RegionError
+from rgpt_ros.geometry.stats import median, percentiles
 
 
 class EmptyCloudError(RegionError):
@@ -66,7 +66,6 @@ class RegionCloud:
     aabb_max: np.ndarray
     nearest: np.ndarray
     confidence: float
-    _tree: Optional[cKDTree] = field(default=None, repr=False, compare=False)
     _nn: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -93,12 +92,6 @@ class RegionCloud:
     def near_z(self) -> float:
         """Forward coordinate of the region's nearest surface (robust minimum of z)."""
         return float(self.aabb_min[2])
-
-    @property
-    def tree(self) -> cKDTree:
-        if self._tree is None:
-            self._tree = cKDTree(self.points)
-        return self._tree
 
 
 def region_cloud(depth: np.ndarray, camera: CameraIntrinsics, mask: np.ndarray,
@@ -144,7 +137,7 @@ def region_cloud(depth: np.ndarray, camera: CameraIntrinsics, mask: np.ndarray,
     if len(points) < options.min_points:
         raise EmptyCloudError(f"region {region_id!r}: only {len(points)} points survive cleaning "
                               f"(need {options.min_points})")
-    footprint = float(np.median(d[rows, cols])) / camera.fx
+    footprint = float(median(d[rows, cols])) / camera.fx
     return _summarise(region_id, np.ascontiguousarray(points, dtype=np.float32), n_pixels, n_valid, n_kept,
                       options.min_points, footprint)
 
@@ -199,10 +192,10 @@ def _remove_outliers(points: np.ndarray, k: float) -> np.ndarray:
     """Drop points whose distance to the median point exceeds median + k * 1.4826 * MAD (+1 cm)."""
     if k <= 0 or len(points) < 8:
         return points
-    centre = np.median(points, axis=0)
+    centre = median(points)
     r = np.linalg.norm(points - centre, axis=1)
-    med = np.median(r)
-    mad = np.median(np.abs(r - med))
+    med = median(r)
+    mad = median(np.abs(r - med))
     return points[r <= med + k * 1.4826 * mad + 0.01]
 
 
@@ -222,7 +215,7 @@ def _summarise(region_id: str, points: np.ndarray, n_pixels: int, n_valid: int, 
                min_points: int, footprint: float = 0.0) -> RegionCloud:
     """Statistics of the cleaned points. ``footprint`` (metres per pixel at the region) widens the lateral (x)
     extent by half a pixel on each side: the points are pixel centres, the surface reaches the pixel edges."""
-    low, high = np.percentile(points, [0.5, 99.5], axis=0)
+    low, high = percentiles(points, (0.5, 99.5))
     pad = np.array([0.5 * footprint, 0.0, 0.0])
     low, high = low - pad, high + pad
     nearest = points[int(np.argmin(np.einsum("ij,ij->i", points, points)))]
