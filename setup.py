@@ -44,6 +44,7 @@ setup(
             "rgpt-reward = rgpt_ros.ros.launcher:reward_main",
             "rgpt-spatial-qa = rgpt_ros.ros.launcher:spatial_qa_main",
             "rgpt-depth = rgpt_ros.ros.launcher:depth_main",
+            "rgpt-container = rgpt_ros.ros.launcher:container_main",
         ],
     },
 )

@@ -49,6 +49,8 @@ def main() -> int:
     parser.add_argument("--query-hz", type=float, default=2.0)
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
+    parser.add_argument("--separate", action="store_true",
+                        help="one process per node (reward.launch.py composed:=false) instead of the container")
     args = parser.parse_args()
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 
@@ -64,7 +66,7 @@ def main() -> int:
     regions = ";".join(f"{k}:{','.join(str(int(v)) for v in frames[0].boxes[k])}" for k in ("fingertip", "cube"))
     loops = max(1, int(round(args.minutes * 60 * args.rate / len(frames))))
     total = loops * len(frames)
-    plans = reward_nodes({"regions": regions})
+    plans = reward_nodes({"regions": regions, "composed": "false" if args.separate else "true"})
     log_dir = Path("bench_out/live")
     log_dir.mkdir(parents=True, exist_ok=True)
     with LiveSession(plans, log_dir=str(log_dir)) as session:
@@ -76,7 +78,7 @@ def main() -> int:
         session.node.create_subscription(
             RegionArray, "/rgpt/regions",
             lambda msg: region_arrivals.setdefault(stamp_to_ns(msg.header.stamp), time.time_ns()), RELIABLE_OUTPUT_QOS)
-        session.wait_ready(player, subscribers=3)
+        session.wait_ready(player)
         stop = threading.Event()
         queries: list[tuple[float, bool]] = []
         query_starts_ns: list[int] = []
@@ -124,9 +126,9 @@ def main() -> int:
     memory_s, memory_mb = np.array([t for t, _ in memory]), np.array([m for _, m in memory])
     np.savez(log_dir / "latency.npz", sent_ns=[s for s, _ in published], latency_ms=latencies,
              query_start_ns=query_starts_ns, query_ms=[q for q, _ in queries], memory_s=memory_s,
-             memory_rss_mb=memory_mb, node_names=[plan.name for plan in plans])
+             memory_rss_mb=memory_mb, node_names=[plan.label for plan in plans])
     plot_latency(log_dir / "latency.png", np.array([sent for sent, _ in published]), latencies,
-                 np.array(query_starts_ns), memory_s, memory_mb, [plan.name for plan in plans])
+                 np.array(query_starts_ns), memory_s, memory_mb, [plan.label for plan in plans])
     unique = len(set(stamps))
     valid = sum(r.msg.valid for r in rewards)
     q_ms = np.array([q for q, ok in queries if ok])
@@ -157,9 +159,9 @@ def main() -> int:
         for i, plan in enumerate(plans):
             series = rss[:, i]
             slope = np.polyfit(times[warm], series[warm], 1)[0] * 60 if warm.sum() > 2 else float("nan")
-            print(f"| {plan.name} RSS start / after warm-up / end / max | {series[0]:.0f} / {series[warm][0]:.0f} / "
+            print(f"| {plan.label} RSS start / after warm-up / end / max | {series[0]:.0f} / {series[warm][0]:.0f} / "
                   f"{series[-1]:.0f} / {series.max():.0f} MB (slope after warm-up {slope:+.2f} MB/min) |")
-    cpu = ", ".join(f"{plan.name} {pct:.0f} %" for plan, pct in zip(plans, cpu_pct))
+    cpu = ", ".join(f"{plan.label} {pct:.0f} %" for plan, pct in zip(plans, cpu_pct))
     print(f"| CPU while playing (100 % = one core) | {cpu}, this process (camera + observer) {cpu_pct[-1]:.0f} % |")
     print(f"\nlatency over time: {log_dir / 'latency.png'}")
     return 0

@@ -12,7 +12,7 @@ import yaml
 
 from rgpt_ros.ros import launch_plan
 from rgpt_ros.ros.config_file import NODE_NAMES, render_config
-from rgpt_ros.ros.launcher import NODES
+from rgpt_ros.ros.launcher import CONTAINER, NODES
 from rgpt_ros.ros.parameters import ParameterError, params_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,6 +39,7 @@ def test_launch_file_uses_the_tested_plan(launch_file):
 
 ARGUMENT_CASES = [
     ("reward_nodes", {}),
+    ("reward_nodes", {"composed": "false"}),
     ("reward_nodes", {"regions": "fingertip:300,200,330,230;cube:400,260,460,320", "pair": "fingertip,cube",
                       "debug_image": "true", "metric": "centroid"}),
     ("reward_nodes", {"use_depth_estimation": "true", "depth_model": "/models/depth-anything-v2-metric"}),
@@ -51,17 +52,43 @@ def test_planned_nodes_exist_and_parameters_are_declared(function, args):
     plans = getattr(launch_plan, function)(args)
     executables = _cmake_executables()
     for plan in plans:
-        assert plan.executable in NODES and plan.executable in executables
-        declared = params_of(plan.executable)
+        assert plan.executable in executables
+        nodes = plan.nodes if plan.executable == CONTAINER else (plan.executable,)
+        assert nodes and all(node in NODES for node in nodes)
+        declared = [params_of(node) for node in nodes]
         for key, value in plan.parameters.items():
-            assert key in declared, f"{plan.name} is given undeclared parameter {key!r}"
-            declared[key].validate(value)
-            assert type(value) is type(declared[key].default), (key, value)
+            readers = [params[key] for params in declared if key in params]
+            assert readers, f"{plan.label} is given undeclared parameter {key!r}"
+            for param in readers:  # every node of a container that declares it reads it
+                param.validate(value)
+                assert type(value) is type(param.default), (key, value)
+
+
+def test_composed_launch_runs_reward_and_tracker_in_one_process():
+    composed = launch_plan.reward_nodes({"regions": "fingertip:1,2,30,40", "debug_image": "true"})
+    separate = launch_plan.reward_nodes({"regions": "fingertip:1,2,30,40", "debug_image": "true", "composed": "false"})
+    assert [p.executable for p in composed] == [CONTAINER, "spatial_qa"]
+    assert composed[0].nodes == ("reward", "tracker") and composed[0].name == ""
+    assert [p.executable for p in separate] == ["reward", "tracker", "spatial_qa"]
+    merged = {}
+    for plan in separate[:2]:
+        merged.update(plan.parameters)
+    assert composed[0].parameters == merged
+    command = launch_plan.node_command(composed[0], "python")
+    assert command[3:7] == [CONTAINER, "reward", "tracker", "--ros-args"] and "__node:=" not in " ".join(command)
+
+
+def test_a_container_refuses_conflicting_or_renamed_nodes():
+    reward = launch_plan.NodePlan("reward", "rgpt_reward", {"debug_image": True})
+    with pytest.raises(ValueError, match="debug_image"):
+        launch_plan.container_plan([reward, launch_plan.NodePlan("tracker", "rgpt_tracker", {"debug_image": False})])
+    with pytest.raises(ValueError, match="default names"):
+        launch_plan.container_plan([reward, launch_plan.NodePlan("tracker", "my_tracker")])
 
 
 def test_estimated_depth_feeds_the_reward_node():
     plans = {p.executable: p for p in launch_plan.reward_nodes({"use_depth_estimation": "true"})}
-    assert plans["depth"].parameters["depth_topic"] == plans["reward"].parameters["depth_topic"]
+    assert plans["depth"].parameters["depth_topic"] == plans[CONTAINER].parameters["depth_topic"]
     assert plans["spatial_qa"].parameters["depth_topic"] == plans["depth"].parameters["depth_topic"]
 
 

@@ -13,7 +13,8 @@ from ros_helpers import node_process, observer, ros_context, running, spin_until
 pytestmark = pytest.mark.ros
 
 
-def test_reward_follows_the_fingertip_through_tracker_and_reward_nodes(tmp_path):
+@pytest.mark.parametrize("composed", ["true", "false"])  # tracker + reward in one container process, or two
+def test_reward_follows_the_fingertip_through_tracker_and_reward_nodes(tmp_path, composed):
     from rgpt_ros.ros.conversions import stamp_to_ns
     from rgpt_ros.ros.episode_player import PlayerFrame
     from rgpt_ros.ros.launch_plan import reward_nodes
@@ -28,17 +29,17 @@ def test_reward_follows_the_fingertip_through_tracker_and_reward_nodes(tmp_path)
     topics = topics_for(prefix)
     regions = ";".join(f"{k}:{','.join(str(int(v)) for v in frames[0].boxes[k])}" for k in ("fingertip", "cube"))
     plans = reward_nodes({"regions": regions, "rgb_topic": topics["rgb_topic"], "depth_topic": topics["depth_topic"],
-                          "camera_info_topic": topics["info_topic"]})
+                          "camera_info_topic": topics["info_topic"], "composed": composed})
     for plan in plans:  # keep this test's nodes apart from any other run on the machine
         plan.parameters.update({"regions_topic": f"{prefix}/regions"} if plan.executable != "spatial_qa" else {})
-        if plan.executable == "reward":
+        if plan.executable in ("reward", "container"):
             plan.parameters["reward_topic"] = f"{prefix}/reward"
         if plan.executable == "spatial_qa":
             plan.parameters.update(service_name=f"{prefix}/spatial_query", regions_topic=f"{prefix}/regions")
     with LiveSession(plans, reward_topic=f"{prefix}/reward", service_name=f"{prefix}/spatial_query",
                      log_dir=str(tmp_path)) as session:
         player = session.player([PlayerFrame(f.rgb, f.depth, f.camera) for f in frames], 30.0, **topics)
-        session.wait_ready(player, subscribers=3)
+        session.wait_ready(player)
         player.play()
         session.wait_for_rewards(len(frames), timeout=20.0)
         answer = session.ask("How far is <fingertip> from <cube>?")

@@ -55,7 +55,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(f"starting {[p.name for p in plans]} (logs in {out}/)")
     with LiveSession(plans, log_dir=str(out)) as session:
         player = session.player([PlayerFrame(f.rgb, f.depth, f.camera) for f in frames], args.rate)
-        session.wait_ready(player, subscribers=3)
+        session.wait_ready(player)
         print(f"playing {len(frames)} frames at {args.rate:g} Hz ...")
         start = time.perf_counter()
         player.play()

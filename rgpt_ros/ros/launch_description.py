@@ -23,8 +23,8 @@ def plan_launch_description(arguments: dict[str, tuple[str, str]],
     def nodes(context):
         values = {name: LaunchConfiguration(name).perform(context) for name in arguments}
         config = values.pop("config", "") or (FindPackageShare("rgpt_ros").perform(context) + "/config/reward.yaml")
-        return [Node(package="rgpt_ros", executable=p.executable, name=p.name, parameters=[config, p.parameters],
-                     output="screen") for p in plan(values)]
+        return [Node(package="rgpt_ros", executable=p.executable, name=p.name or None, arguments=list(p.nodes),
+                     parameters=[config, p.parameters], output="screen") for p in plan(values)]
 
     declared = [DeclareLaunchArgument(name, default_value=default, description=text)
                 for name, (default, text) in arguments.items()]

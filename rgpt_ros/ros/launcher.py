@@ -54,52 +54,87 @@ def settle_garbage_collector() -> None:
     gc.freeze()
 
 
-def run_node(name: str, argv: Optional[Sequence[str]] = None) -> int:
-    """Create node ``name`` with ``--ros-args`` from argv, spin it on its executor, return an exit code.
+CONTAINER = "container"
 
-    A bad parameter ends start-up with its message (exit 2); Ctrl-C ends cleanly (exit 0).
+
+def container_node_names(argv: Sequence[str]) -> list[str]:
+    """The node names given to ``container`` (argv without the program name, up to ``--ros-args``)."""
+    names = []
+    for arg in argv:
+        if arg == "--ros-args":
+            break
+        names.append(arg)
+    return names
+
+
+def run_node(name: str, argv: Optional[Sequence[str]] = None) -> int:
+    """Run node ``name`` with ``--ros-args`` from argv (argv[0] is the program); ``container`` runs the nodes
+    named after it in one process (``container reward tracker --ros-args ...``). Returns an exit code."""
+    argv = list(argv) if argv is not None else sys.argv
+    return run_nodes(container_node_names(argv[1:]) if name == CONTAINER else [name], argv)
+
+
+def run_nodes(names: Sequence[str], argv: Sequence[str]) -> int:
+    """Create the nodes ``names`` (in this order) with ``--ros-args`` from argv and spin them on one executor.
+
+    Several nodes share an :class:`~rgpt_ros.ros.intra_process.IntraProcessBus`: the topics they exchange
+    stay in-process and each camera image is read once. A bad parameter ends start-up with its message
+    (exit 2); Ctrl-C ends cleanly (exit 0).
     """
-    if name not in NODES:
-        print(f"unknown node {name!r}; known: {sorted(NODES)}", file=sys.stderr)
+    unknown = [name for name in names if name not in NODES]
+    if unknown or not names or len(set(names)) != len(names):
+        print(f"cannot start nodes {list(names)}: give distinct names from {sorted(NODES)}", file=sys.stderr)
         return 2
-    module_name, _, class_name = NODES[name].partition(":")
+    label = "+".join(names)
     limit_native_threads()
     try:
         import rclpy
         from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 
-        node_class = getattr(importlib.import_module(module_name), class_name)
+        node_classes = [_node_class(name) for name in names]
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.split(".")[0] in ("rclpy", "rgpt_ros", "sensor_msgs", "std_msgs", "rcl_interfaces"):
-            print(f"[rgpt_ros.{name}] cannot start: {exc}. The nodes need ROS 2 and the built interfaces: "
+            print(f"[rgpt_ros.{label}] cannot start: {exc}. The nodes need ROS 2 and the built interfaces: "
                   "`make setup` (or colcon build) and `source install/setup.bash` first.", file=sys.stderr)
             return 2
         raise
 
     from rgpt_ros.resources import dds_profile_hint
+    from rgpt_ros.ros.intra_process import IntraProcessBus
     from rgpt_ros.ros.parameters import ParameterError
 
-    rclpy.init(args=list(argv) if argv is not None else sys.argv)
-    node = None
+    rclpy.init(args=list(argv))
+    nodes = []
     try:
-        node = node_class()
+        bus = IntraProcessBus() if len(names) > 1 else None
+        for node_class in node_classes:
+            nodes.append(node_class(bus=bus) if bus is not None else node_class())
+        if bus is not None:
+            served = bus.connect()
+            nodes[0].get_logger().info(f"container {label}: " + "; ".join(f"{t} {how}" for t, how in served.items()))
         hint = dds_profile_hint()
         if hint:
-            node.get_logger().warning(hint)
+            nodes[0].get_logger().warning(hint)
         executor = SingleThreadedExecutor()
-        executor.add_node(node)
+        for node in nodes:
+            executor.add_node(node)
         settle_garbage_collector()
         executor.spin()
     except ParameterError as exc:
-        print(f"[rgpt_ros.{name}] invalid parameter: {exc}", file=sys.stderr)
+        print(f"[rgpt_ros.{label}] invalid parameter: {exc}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
-        if node is not None:
+        for node in nodes:
             node.destroy_node()
         rclpy.try_shutdown()
     return 0
+
+
+def _node_class(name: str) -> type:
+    module_name, _, class_name = NODES[name].partition(":")
+    return getattr(importlib.import_module(module_name), class_name)
 
 
 def tracker_main(argv: Optional[Sequence[str]] = None) -> int:
@@ -116,6 +151,10 @@ def spatial_qa_main(argv: Optional[Sequence[str]] = None) -> int:
 
 def depth_main(argv: Optional[Sequence[str]] = None) -> int:
     return run_node("depth", argv)
+
+
+def container_main(argv: Optional[Sequence[str]] = None) -> int:
+    return run_node(CONTAINER, argv)
 
 
 if __name__ == "__main__":

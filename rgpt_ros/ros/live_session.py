@@ -56,7 +56,7 @@ class LiveSession:
         env.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
         env["PYTHONUNBUFFERED"] = "1"
         for plan in self.plans:
-            out = (open(os.path.join(self.log_dir, f"{plan.name}.log"), "w") if self.log_dir else subprocess.DEVNULL)
+            out = (open(os.path.join(self.log_dir, f"{plan.label}.log"), "w") if self.log_dir else subprocess.DEVNULL)
             self.processes.append(subprocess.Popen(node_command(plan, sys.executable), env=env, stdout=out,
                                                    stderr=subprocess.STDOUT))
         self.context = rclpy.Context()
@@ -95,21 +95,22 @@ class LiveSession:
             self.rewards.append(ReceivedReward(msg, time.time_ns()))
 
     def failed_processes(self) -> list[str]:
-        return [plan.name for plan, proc in zip(self.plans, self.processes) if proc.poll() not in (None, 0)]
+        return [plan.label for plan, proc in zip(self.plans, self.processes) if proc.poll() not in (None, 0)]
 
     # -- actions ----------------------------------------------------------------------------------
     def player(self, frames: Sequence[PlayerFrame], rate_hz: float, **topics: str) -> EpisodePlayer:
         return EpisodePlayer(self.node, frames, rate_hz=rate_hz, **topics)
 
-    def wait_ready(self, player: EpisodePlayer, subscribers: int, timeout: float = 60.0) -> None:
-        """Block until the whole chain works: every node process subscribes to the camera, the service is up,
-        and a warm-up copy of the first frame (stamped before the episode) has come back as a reward.
+    def wait_ready(self, player: EpisodePlayer, timeout: float = 60.0) -> None:
+        """Block until the whole chain works: every node process subscribes to the camera (one colour reader
+        per process: the nodes of a container share theirs), the service is up, and a warm-up copy of the
+        first frame (stamped before the episode) has come back as a reward.
 
         The tracker initialises its regions on that first image, as it would on the episode's first frame.
         """
         deadline = time.monotonic() + timeout
         checks = {
-            "camera subscribers": lambda: player.rgb_pub.get_subscription_count() >= subscribers,
+            "camera subscribers": lambda: player.rgb_pub.get_subscription_count() >= len(self.plans),
             "reward publisher": lambda: self.node.count_publishers(self.reward_topic) >= 1,
             "spatial_query service": self.client.service_is_ready,
         }

@@ -23,6 +23,7 @@ from rgpt_ros.msg import SpatialReward
 from rgpt_ros.reward.pipeline import RewardPipeline
 from rgpt_ros.reward.shaping import RewardConfig
 from rgpt_ros.ros.conversions import checked_region, frame_from_msgs, header_msg, numpy_to_image_msg
+from rgpt_ros.ros.intra_process import IntraProcessBus
 from rgpt_ros.ros.node_base import declare_and_validate, up_vector_or_none
 from rgpt_ros.ros.parameters import params_of
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
@@ -45,7 +46,7 @@ class PreparedFrame:
 class RewardNode(Node):
     """Measures the configured region pair in every synchronised frame and publishes the shaped reward."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, bus: Optional[IntraProcessBus] = None, **kwargs: Any) -> None:
         super().__init__("rgpt_reward", **kwargs)
         self.params = declare_and_validate(self, params_of("reward").values())
         shaping = {k[len(REWARD_PREFIX):]: v for k, v in self.params.items() if k.startswith(REWARD_PREFIX)}
@@ -55,7 +56,7 @@ class RewardNode(Node):
         self.publisher = self.create_publisher(SpatialReward, self.params["reward_topic"], RELIABLE_OUTPUT_QOS)
         self.debug_publisher = (self.create_publisher(Image, "~/debug_image", SENSOR_QOS)
                                 if self.params["debug_image"] else None)
-        self.input = RGBDInput(self, self.params, self._prepare, on_regions=self._on_frame)
+        self.input = RGBDInput(self, self.params, self._prepare, on_regions=self._on_frame, bus=bus)
         self.published = 0
         self.create_timer(5.0, self._report_missing_inputs)
         self.get_logger().info(f"reward for {self.params['pair'][0]} -> {self.params['pair'][1]} "

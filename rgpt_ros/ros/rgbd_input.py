@@ -10,7 +10,7 @@ from rclpy.qos import QoSProfile
 from sensor_msgs.msg import CameraInfo
 
 from rgpt_ros.msg import RegionArray
-from rgpt_ros.ros.image_subscription import create_image_subscription
+from rgpt_ros.ros.intra_process import IntraProcessBus, subscribe as subscribe_through
 from rgpt_ros.ros.pull_group import PullGroup
 from rgpt_ros.ros.qos import CAMERA_INFO_QOS, RELIABLE_OUTPUT_QOS, SENSOR_QOS, with_depth
 from rgpt_ros.sync import ApproximateTimeSynchronizer, MatchedSet
@@ -35,11 +35,16 @@ class RGBDInput:
     (either image may come last, and regions may come before the colour image does, so those three
     wake it). With ``pull_only`` nothing wakes the node: every stream waits in its reader (the last
     ``history`` messages) until ``pull()``, e.g. when a service call needs a frame.
+
+    In a container (``bus`` given), the scheduled streams go through the :mod:`intra-process bus
+    <rgpt_ros.ros.intra_process>`: regions from a tracker in the same process arrive in-process, and the
+    colour image shares one reader with the other nodes.
     """
 
     def __init__(self, node: Node, params: dict[str, Any], on_camera: Callable[[MatchedSet], Any], *,
                  on_regions: Optional[Callable[[Any, Any], None]] = None, pull_only: bool = False,
-                 history: Optional[int] = None, callback_group: Optional[CallbackGroup] = None) -> None:
+                 history: Optional[int] = None, callback_group: Optional[CallbackGroup] = None,
+                 bus: Optional[IntraProcessBus] = None) -> None:
         queue, slop = max(params["sync_queue_size"], history or 0), params["sync_slop_s"]
         self.camera_sync = ApproximateTimeSynchronizer([RGB, DEPTH], queue_size=queue, slop=slop, static=[INFO])
         self.region_sync = (ApproximateTimeSynchronizer([CAMERA, REGIONS], queue_size=queue, slop=slop)
@@ -67,13 +72,11 @@ class RGBDInput:
                 sync.add_msg(name, msg)
 
             if scheduled:
-                group = callback_group
-            else:
-                group, qos = self.pulled, (with_depth(qos, history) if history else qos)
-            if msg_type is None:
-                create_image_subscription(node, params[topic], feed, qos, callback_group=group)
-            else:
-                node.create_subscription(msg_type, params[topic], feed, qos, callback_group=group)
+                through, group = bus, callback_group
+            else:  # pulled: always a reader of this node's own
+                through, group, qos = None, self.pulled, (with_depth(qos, history) if history else qos)
+            subscribe_through(node, through, msg_type, params[topic], feed, qos, callback_group=group,
+                              image=msg_type is None)
 
         subscribe(RGB, "rgb_topic", SENSOR_QOS, self.camera_sync, wakes=True)
         subscribe(INFO, "camera_info_topic", CAMERA_INFO_QOS, self.camera_sync, wakes=False, msg_type=CameraInfo)

@@ -2,7 +2,8 @@
 
 Regions start from the ``regions`` parameter ('id:x1,y1,x2,y2' boxes on the first image) or the
 ``~/set_regions`` service; every image yields one RegionArray with that image's header, lost
-regions included with ``tracked=false``.
+regions included with ``tracked=false``. In a container (``bus``), a reward node of the same process
+gets the RegionArray in-process before it goes out over DDS.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from rgpt_ros.geometry.regions import Region, RegionError, parse_box_specs
 from rgpt_ros.imaging import image_msg_to_rgb
 from rgpt_ros.msg import RegionArray
 from rgpt_ros.ros.conversions import checked_region, header_msg, numpy_to_image_msg, region_to_msg
-from rgpt_ros.ros.image_subscription import create_image_subscription
+from rgpt_ros.ros.intra_process import IntraProcessBus, create_publisher, subscribe
 from rgpt_ros.ros.node_base import declare_and_validate
 from rgpt_ros.ros.parameters import TRACKER_PARAMS
 from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
@@ -29,7 +30,7 @@ from rgpt_ros.visualize import draw_regions
 class TrackerNode(Node):
     """Publishes the tracked regions of every colour image."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, bus: Optional[IntraProcessBus] = None, **kwargs: Any) -> None:
         super().__init__("rgpt_tracker", **kwargs)
         self.params = declare_and_validate(self, TRACKER_PARAMS)
         self.tracker = MultiRegionTracker(TrackerConfig(min_score=self.params["min_confidence"]))
@@ -38,10 +39,10 @@ class TrackerNode(Node):
         if initial:
             self._pending = (initial, True)
         self._last_rgb: Optional[np.ndarray] = None
-        self.publisher = self.create_publisher(RegionArray, self.params["regions_topic"], RELIABLE_OUTPUT_QOS)
+        self.publisher = create_publisher(self, bus, RegionArray, self.params["regions_topic"], RELIABLE_OUTPUT_QOS)
         self.debug_publisher = (self.create_publisher(Image, "~/debug_image", SENSOR_QOS)
                                 if self.params["debug_image"] else None)
-        create_image_subscription(self, self.params["rgb_topic"], self._on_image, SENSOR_QOS)
+        subscribe(self, bus, Image, self.params["rgb_topic"], self._on_image, SENSOR_QOS, image=True)
         self.create_service(SetRegions, "~/set_regions", self._on_set_regions)
         waiting = f"regions {[r.id for r in initial]}" if initial else "regions from ~/set_regions"
         self.get_logger().info(f"tracking on {self.params['rgb_topic']}; waiting for {waiting}")
