@@ -22,14 +22,18 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def rss_mb(pid: int) -> float:
+def rss_mb(pid: int) -> tuple[float, float]:
+    """Resident memory of a process and the anonymous (heap) part of it, in MB; the rest is mapped files and
+    shared memory (DDS segments), whose pages count once touched."""
+    values = {"VmRSS:": float("nan"), "RssAnon:": float("nan")}
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024.0
+            key = line.split(maxsplit=1)[0] if line else ""
+            if key in values:
+                values[key] = int(line.split()[1]) / 1024.0
     except OSError:
         pass
-    return float("nan")
+    return values["VmRSS:"], values["RssAnon:"]
 
 
 def cpu_seconds(pid: int) -> float:
@@ -82,7 +86,7 @@ def main() -> int:
         stop = threading.Event()
         queries: list[tuple[float, bool]] = []
         query_starts_ns: list[int] = []
-        memory: list[tuple[float, list[float]]] = []
+        memory: list[tuple[float, list[tuple[float, float]]]] = []  # (s, [(RSS, anonymous RSS) per process])
 
         def ask_loop() -> None:
             while not stop.is_set():
@@ -123,10 +127,11 @@ def main() -> int:
     published = [(player.publish_times_ns[s], r.received_ns) for r, s in zip(rewards, stamps)
                  if s in player.publish_times_ns]
     latencies = np.array([(got - sent) / 1e6 for sent, got in published])
-    memory_s, memory_mb = np.array([t for t, _ in memory]), np.array([m for _, m in memory])
+    memory_s, memory_both = np.array([t for t, _ in memory]), np.array([m for _, m in memory])
+    memory_mb, anon_mb = memory_both[:, :, 0], memory_both[:, :, 1]
     np.savez(log_dir / "latency.npz", sent_ns=[s for s, _ in published], latency_ms=latencies,
              query_start_ns=query_starts_ns, query_ms=[q for q, _ in queries], memory_s=memory_s,
-             memory_rss_mb=memory_mb, node_names=[plan.label for plan in plans])
+             memory_rss_mb=memory_mb, memory_anon_mb=anon_mb, node_names=[plan.label for plan in plans])
     plot_latency(log_dir / "latency.png", np.array([sent for sent, _ in published]), latencies,
                  np.array(query_starts_ns), memory_s, memory_mb, [plan.label for plan in plans])
     unique = len(set(stamps))
@@ -143,7 +148,7 @@ def main() -> int:
     print(f"| publish->reward latency p99 | {np.percentile(latencies, 99):.1f} ms |")
     stages = np.array([((region_arrivals[s] - player.publish_times_ns[s]) / 1e6, (r.received_ns - region_arrivals[s]) / 1e6)
                        for r, s in zip(rewards, stamps) if s in player.publish_times_ns and s in region_arrivals])
-    if len(stages):
+    if len(stages) and args.separate:  # in the container the reward is published before the regions go out
         for name, column in (("publish->tracker regions", 0), ("tracker regions->reward", 1)):
             print(f"| {name} median / p99 | {np.median(stages[:, column]):.1f} / "
                   f"{np.percentile(stages[:, column], 99):.1f} ms |")
@@ -152,15 +157,17 @@ def main() -> int:
     if len(q_ms):
         print(f"| service latency median / p99 | {np.median(q_ms):.1f} / {np.percentile(q_ms, 99):.1f} ms |")
     if memory:
-        times = np.array([t for t, _ in memory])
-        rss = np.array([m for _, m in memory])
         # The first minute fills frame buffers and caches; "flat" is judged on the rest of the run.
-        warm = times >= 60.0 if (times >= 60.0).sum() > 2 else np.ones(len(times), bool)
+        warm = memory_s >= 60.0 if (memory_s >= 60.0).sum() > 2 else np.ones(len(memory_s), bool)
+
+        def slope(series: np.ndarray) -> float:
+            return np.polyfit(memory_s[warm], series[warm], 1)[0] * 60 if warm.sum() > 2 else float("nan")
+
         for i, plan in enumerate(plans):
-            series = rss[:, i]
-            slope = np.polyfit(times[warm], series[warm], 1)[0] * 60 if warm.sum() > 2 else float("nan")
+            series = memory_mb[:, i]
             print(f"| {plan.label} RSS start / after warm-up / end / max | {series[0]:.0f} / {series[warm][0]:.0f} / "
-                  f"{series[-1]:.0f} / {series.max():.0f} MB (slope after warm-up {slope:+.2f} MB/min) |")
+                  f"{series[-1]:.0f} / {series.max():.0f} MB (slope after warm-up {slope(series):+.2f} MB/min, "
+                  f"of which heap {slope(anon_mb[:, i]):+.2f}) |")
     cpu = ", ".join(f"{plan.label} {pct:.0f} %" for plan, pct in zip(plans, cpu_pct))
     print(f"| CPU while playing (100 % = one core) | {cpu}, this process (camera + observer) {cpu_pct[-1]:.0f} % |")
     print(f"\nlatency over time: {log_dir / 'latency.png'}")

@@ -78,9 +78,11 @@ class RGBDInput:
             subscribe_through(node, through, msg_type, params[topic], feed, qos, callback_group=group,
                               image=msg_type is None)
 
-        subscribe(RGB, "rgb_topic", SENSOR_QOS, self.camera_sync, wakes=True)
         subscribe(INFO, "camera_info_topic", CAMERA_INFO_QOS, self.camera_sync, wakes=False, msg_type=CameraInfo)
+        # Depth before colour: when both wait, the executor serves them in this order, and the colour image
+        # (which the tracker needs too) then completes the camera frame.
         subscribe(DEPTH, "depth_topic", SENSOR_QOS, self.camera_sync, wakes=True)
+        subscribe(RGB, "rgb_topic", SENSOR_QOS, self.camera_sync, wakes=True)
         if self.region_sync is not None:
             subscribe(REGIONS, "regions_topic", RELIABLE_OUTPUT_QOS, self.region_sync, wakes=True,
                       msg_type=RegionArray)
