@@ -1,4 +1,5 @@
-"""Process-level settings the node launcher applies: thread niceness and the frozen GC heap."""
+"""Process-level settings the node launcher applies: thread niceness, the frozen GC heap, freed heap
+returned to the system."""
 
 from __future__ import annotations
 
@@ -8,7 +9,12 @@ import threading
 
 import pytest
 
-from rgpt_ros.ros.launcher import lower_thread_priority, settle_garbage_collector
+from pathlib import Path
+
+import numpy as np
+
+from rgpt_ros.ros.launcher import (DEFAULT_MALLOC_TRIM_S, lower_thread_priority, memory_trim_period_s,
+                                   release_free_memory, settle_garbage_collector)
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "setpriority"), reason="needs os.setpriority (POSIX)")
 
@@ -96,3 +102,32 @@ def test_a_node_started_without_a_dds_profile_says_how_to_set_one():
         proc.wait(timeout=10)
     assert any("WARN" in line and "export FASTDDS_DEFAULT_PROFILES_FILE=" in line for line in lines), lines
     assert proc.returncode == 0
+
+
+def _heap_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("RssAnon:"):
+            return int(line.split()[1]) / 1024.0
+    pytest.skip("no RssAnon in /proc/self/status")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc")
+def test_release_free_memory_hands_freed_heap_back():
+    chunks = [np.ones(8192) for _ in range(2000)]  # 128 MB in 64 KiB blocks: heap, below the mmap threshold
+    pinned = np.ones(8192)  # allocated last: the heap top stays in use, so free() alone returns nothing
+    grown = _heap_mb()
+    del chunks
+    assert _heap_mb() > grown - 32, "glibc kept the freed blocks (what the trim is for)"
+    assert release_free_memory()
+    assert _heap_mb() < grown - 96
+    del pinned
+
+
+@pytest.mark.parametrize("value, expected", [(None, DEFAULT_MALLOC_TRIM_S), ("0", 0.0), ("2.5", 2.5),
+                                             ("-1", 0.0), ("often", DEFAULT_MALLOC_TRIM_S)])
+def test_memory_trim_period_comes_from_the_environment(monkeypatch, value, expected):
+    if value is None:
+        monkeypatch.delenv("RGPT_MALLOC_TRIM_S", raising=False)
+    else:
+        monkeypatch.setenv("RGPT_MALLOC_TRIM_S", value)
+    assert memory_trim_period_s() == expected

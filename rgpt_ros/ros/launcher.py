@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import functools
 import gc
 import importlib
 import os
 import sys
 import threading
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 # Every node spins on a SingleThreadedExecutor (far less per-message overhead than the multi-threaded
 # one at camera rate); spatial_qa serves its questions from a companion node in a worker thread.
@@ -54,6 +56,38 @@ def settle_garbage_collector() -> None:
     gc.freeze()
 
 
+def release_free_memory() -> bool:
+    """Return the C heap's free pages to the system (glibc ``malloc_trim``); False where there is none (musl).
+
+    The nodes allocate and free megabyte buffers every frame (image bytes, decoded depth). When a node
+    catches up after a stall, several frames are alive at once; glibc keeps the heap that took, and the
+    process's RSS steps up for good at each such hiccup although the memory is free. Trimming now and
+    then lets RSS follow what is actually in use.
+    """
+    trim = _malloc_trim()
+    if trim is None:
+        return False
+    trim(0)
+    return True
+
+
+@functools.lru_cache(maxsize=1)
+def _malloc_trim() -> Optional[Callable[[int], int]]:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+def memory_trim_period_s() -> float:
+    """Seconds between :func:`release_free_memory` calls in node processes (``RGPT_MALLOC_TRIM_S``, 0 = never)."""
+    try:
+        return max(0.0, float(os.environ.get("RGPT_MALLOC_TRIM_S", DEFAULT_MALLOC_TRIM_S)))
+    except ValueError:
+        return DEFAULT_MALLOC_TRIM_S
+
+
+DEFAULT_MALLOC_TRIM_S = 10.0
 CONTAINER = "container"
 
 
@@ -115,6 +149,8 @@ def run_nodes(names: Sequence[str], argv: Sequence[str]) -> int:
         hint = dds_profile_hint()
         if hint:
             nodes[0].get_logger().warning(hint)
+        if memory_trim_period_s() > 0:
+            nodes[0].create_timer(memory_trim_period_s(), release_free_memory)
         executor = SingleThreadedExecutor()
         for node in nodes:
             executor.add_node(node)
