@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/bench_live.py --minutes 10      (source install/setup.bash first)
 
-Runs the reward.launch.py node set (tracker, reward, spatial_qa) as processes, replays a generated
-pause-and-retreat episode (seamless loops with advancing stamps), asks the spatial-question service
-concurrently and prints: dropped reward frames, publish-to-reward latency (median, p99), service
-latency, and node memory over time (RSS at start/end, max, slope).
+Runs the processes reward.launch.py starts (tracker + reward container and spatial_qa; --separate: one
+process per node; --compare: both, one after the other), replays a generated pause-and-retreat episode
+(seamless loops with advancing stamps), asks the spatial-question service concurrently and prints:
+dropped reward frames, publish-to-reward latency (median, p99), service latency, and node memory over
+time (RSS at start/end, max, slope, and the heap's share of it; the rest is mapped DDS shared memory).
 """
 
 from __future__ import annotations
@@ -53,26 +54,47 @@ def main() -> int:
     parser.add_argument("--query-hz", type=float, default=2.0)
     parser.add_argument("--width", type=int, default=640)
     parser.add_argument("--height", type=int, default=480)
-    parser.add_argument("--separate", action="store_true",
-                        help="one process per node (reward.launch.py composed:=false) instead of the container")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--separate", action="store_true",
+                      help="one process per node (reward.launch.py composed:=false) instead of the container")
+    mode.add_argument("--compare", action="store_true",
+                      help="run the container, then separate processes, for --minutes each, and compare them")
     args = parser.parse_args()
     os.environ.setdefault("ROS_AUTOMATIC_DISCOVERY_RANGE", "LOCALHOST")
 
-    from rgpt_ros.ros.conversions import stamp_to_ns
-    from rgpt_ros.ros.episode_player import PlayerFrame
-    from rgpt_ros.ros.launch_plan import reward_nodes
-    from rgpt_ros.ros.live_session import LiveSession
     from rgpt_ros.synthetic.episodes import make_episode
 
     episode = make_episode("pause_retreat", n_frames=args.episode_frames, seed=1, width=args.width, height=args.height)
     frames = [episode[i] for i in range(len(episode))]
     reference_ms = tracker_reference_ms(frames)
+    print(f"machine speed reference: tracker update offline, 1 thread: {reference_ms:.2f} ms/frame")
+    modes = [False, True] if args.compare else [args.separate]
+    results = [soak(args, frames, separate) for separate in modes]
+    if args.compare:
+        print("\n| launch | latency median | p99 | dropped | CPU of the node processes |")
+        print("| --- | --- | --- | --- | --- |")
+        for separate, result in zip(modes, results):
+            print(f"| {'composed:=false' if separate else 'composed:=true'} | {result['median']:.1f} ms | "
+                  f"{result['p99']:.1f} ms | {result['dropped']} | {result['node_cpu']:.0f} % |")
+        print(f"separate / container median latency: {results[1]['median'] / results[0]['median']:.2f}x")
+    return 0
+
+
+def soak(args: argparse.Namespace, frames: list, separate: bool) -> dict[str, float]:
+    """Play ``frames`` in loops for ``args.minutes`` against the reward.launch.py processes (the container, or
+    one process per node), print the table, write the plot and raw numbers; returns the headline numbers."""
+    from rgpt_ros.ros.conversions import stamp_to_ns
+    from rgpt_ros.ros.episode_player import PlayerFrame
+    from rgpt_ros.ros.launch_plan import reward_nodes
+    from rgpt_ros.ros.live_session import LiveSession
+
     regions = ";".join(f"{k}:{','.join(str(int(v)) for v in frames[0].boxes[k])}" for k in ("fingertip", "cube"))
     loops = max(1, int(round(args.minutes * 60 * args.rate / len(frames))))
     total = loops * len(frames)
-    plans = reward_nodes({"regions": regions, "composed": "false" if args.separate else "true"})
+    plans = reward_nodes({"regions": regions, "composed": "false" if separate else "true"})
     log_dir = Path("bench_out/live")
     log_dir.mkdir(parents=True, exist_ok=True)
+    name = "latency_separate" if separate else "latency"
     with LiveSession(plans, log_dir=str(log_dir)) as session:
         player = session.player([PlayerFrame(f.rgb, f.depth, f.camera) for f in frames], args.rate)
         region_arrivals: dict[int, int] = {}  # stamp -> arrival of the tracker's RegionArray here
@@ -108,7 +130,8 @@ def main() -> int:
         threads = [threading.Thread(target=ask_loop, daemon=True), threading.Thread(target=memory_loop, daemon=True)]
         for thread in threads:
             thread.start()
-        print(f"playing {total} frames ({args.minutes:g} min at {args.rate:g} Hz, {args.width}x{args.height}) ...",
+        print(f"\n{'one process per node' if separate else 'tracker + reward container'}: "
+              f"playing {total} frames ({args.minutes:g} min at {args.rate:g} Hz, {args.width}x{args.height}) ...",
               flush=True)
         start = time.perf_counter()
         cpu_start = [cpu_seconds(p.pid) for p in session.processes] + [time.process_time()]
@@ -129,28 +152,28 @@ def main() -> int:
     latencies = np.array([(got - sent) / 1e6 for sent, got in published])
     memory_s, memory_both = np.array([t for t, _ in memory]), np.array([m for _, m in memory])
     memory_mb, anon_mb = memory_both[:, :, 0], memory_both[:, :, 1]
-    np.savez(log_dir / "latency.npz", sent_ns=[s for s, _ in published], latency_ms=latencies,
+    np.savez(log_dir / f"{name}.npz", sent_ns=[s for s, _ in published], latency_ms=latencies,
              query_start_ns=query_starts_ns, query_ms=[q for q, _ in queries], memory_s=memory_s,
              memory_rss_mb=memory_mb, memory_anon_mb=anon_mb, node_names=[plan.label for plan in plans])
-    plot_latency(log_dir / "latency.png", np.array([sent for sent, _ in published]), latencies,
-                 np.array(query_starts_ns), memory_s, memory_mb, [plan.label for plan in plans])
+    plot_latency(log_dir / f"{name}.png", np.array([sent for sent, _ in published]), latencies,
+                 np.array(query_starts_ns), memory_s, memory_mb, anon_mb, [plan.label for plan in plans])
     unique = len(set(stamps))
     valid = sum(r.msg.valid for r in rewards)
     q_ms = np.array([q for q, ok in queries if ok])
     print()
     print("| metric | value |\n| --- | --- |")
-    print(f"| machine speed reference: tracker update offline, 1 thread | {reference_ms:.2f} ms/frame |")
     print(f"| frames published | {total} ({total / played_s:.1f} Hz achieved) |")
     print(f"| reward frames received | {unique} |")
     print(f"| dropped reward frames | {total - unique} |")
     print(f"| valid rewards | {valid} ({100.0 * valid / max(1, len(rewards)):.1f} %) |")
     print(f"| publish->reward latency median | {np.median(latencies):.1f} ms |")
     print(f"| publish->reward latency p99 | {np.percentile(latencies, 99):.1f} ms |")
-    stages = np.array([((region_arrivals[s] - player.publish_times_ns[s]) / 1e6, (r.received_ns - region_arrivals[s]) / 1e6)
+    stages = np.array([((region_arrivals[s] - player.publish_times_ns[s]) / 1e6,
+                        (r.received_ns - region_arrivals[s]) / 1e6)
                        for r, s in zip(rewards, stamps) if s in player.publish_times_ns and s in region_arrivals])
-    if len(stages) and args.separate:  # in the container the reward is published before the regions go out
-        for name, column in (("publish->tracker regions", 0), ("tracker regions->reward", 1)):
-            print(f"| {name} median / p99 | {np.median(stages[:, column]):.1f} / "
+    if len(stages) and separate:  # in the container the reward is published before the regions go out
+        for stage, column in (("publish->tracker regions", 0), ("tracker regions->reward", 1)):
+            print(f"| {stage} median / p99 | {np.median(stages[:, column]):.1f} / "
                   f"{np.percentile(stages[:, column], 99):.1f} ms |")
     print(f"| frames over 33 ms (one camera period) | {int((latencies > 1000 / args.rate).sum())} |")
     print(f"| service calls (ok / total) | {len(q_ms)} / {len(queries)} |")
@@ -163,15 +186,18 @@ def main() -> int:
         def slope(series: np.ndarray) -> float:
             return np.polyfit(memory_s[warm], series[warm], 1)[0] * 60 if warm.sum() > 2 else float("nan")
 
+        half = int(np.searchsorted(memory_s, memory_s[-1] / 2))  # a plateau after a step shows here, not in the slope
         for i, plan in enumerate(plans):
             series = memory_mb[:, i]
             print(f"| {plan.label} RSS start / after warm-up / end / max | {series[0]:.0f} / {series[warm][0]:.0f} / "
                   f"{series[-1]:.0f} / {series.max():.0f} MB (slope after warm-up {slope(series):+.2f} MB/min, "
-                  f"of which heap {slope(anon_mb[:, i]):+.2f}) |")
+                  f"of which heap {slope(anon_mb[:, i]):+.2f}; change over the second half "
+                  f"{series[-1] - series[half]:+.1f} MB) |")
     cpu = ", ".join(f"{plan.label} {pct:.0f} %" for plan, pct in zip(plans, cpu_pct))
     print(f"| CPU while playing (100 % = one core) | {cpu}, this process (camera + observer) {cpu_pct[-1]:.0f} % |")
-    print(f"\nlatency over time: {log_dir / 'latency.png'}")
-    return 0
+    print(f"\nlatency over time: {log_dir / f'{name}.png'}")
+    return {"median": float(np.median(latencies)), "p99": float(np.percentile(latencies, 99)),
+            "dropped": total - unique, "node_cpu": float(sum(cpu_pct[:-1]))}
 
 
 def tracker_reference_ms(frames) -> float:
@@ -195,8 +221,9 @@ def tracker_reference_ms(frames) -> float:
 
 
 def plot_latency(path: Path, sent_ns: np.ndarray, latency_ms: np.ndarray, query_ns: np.ndarray,
-                 memory_s: np.ndarray, memory_mb: np.ndarray, names: list[str]) -> None:
-    """Publish->reward latency per frame over the run (service calls marked), its histogram, and node RSS."""
+                 memory_s: np.ndarray, memory_mb: np.ndarray, anon_mb: np.ndarray, names: list[str]) -> None:
+    """Publish->reward latency per frame over the run (service calls marked), its histogram, and node RSS
+    (solid) with its heap part (dashed; the rest is DDS shared memory, counted as its pages get touched)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -213,7 +240,9 @@ def plot_latency(path: Path, sent_ns: np.ndarray, latency_ms: np.ndarray, query_
     bottom.hist(latency_ms, bins=100, log=True)
     bottom.set(xlabel="latency (ms)", ylabel="frames")
     for i, name in enumerate(names):
-        rss.plot(memory_s, memory_mb[:, i] - memory_mb[0, i], label=f"{name} ({memory_mb[0, i]:.0f} MB at start)")
+        line, = rss.plot(memory_s, memory_mb[:, i] - memory_mb[0, i],
+                         label=f"{name} ({memory_mb[0, i]:.0f} MB at start)")
+        rss.plot(memory_s, anon_mb[:, i] - anon_mb[0, i], "--", color=line.get_color(), label=f"{name} heap")
     rss.set(xlabel="time (s)", ylabel="RSS change (MB)")
     rss.legend(loc="upper left", fontsize=8)
     fig.tight_layout()

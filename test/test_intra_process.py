@@ -81,6 +81,31 @@ def test_image_subscriptions_of_a_container_share_one_reader(ros_context):
             node.destroy_node()
 
 
+def test_a_failing_node_does_not_starve_the_others(ros_context):
+    from std_msgs.msg import String
+
+    from rgpt_ros.ros.intra_process import IntraProcessBus
+    from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS
+
+    topic = f"/fail_{uuid.uuid4().hex[:8]}"
+    publisher_node, broken_node, healthy_node = _nodes(ros_context, 3)
+    bus = IntraProcessBus()
+    received = []
+
+    def broken(msg):
+        raise ZeroDivisionError(msg.data)
+
+    bus.subscribe(broken_node, String, topic, broken, RELIABLE_OUTPUT_QOS)
+    bus.subscribe(healthy_node, String, topic, received.append, RELIABLE_OUTPUT_QOS)
+    publisher = bus.publisher(publisher_node, String, topic, RELIABLE_OUTPUT_QOS)
+    bus.connect()
+    for i in range(3):
+        publisher.publish(String(data=str(i)))  # raises nothing
+    assert [m.data for m in received] == ["0", "1", "2"]
+    for node in (publisher_node, broken_node, healthy_node):
+        node.destroy_node()
+
+
 def test_the_bus_is_wired_once(ros_context):
     from std_msgs.msg import String
 

@@ -14,11 +14,14 @@ rate), and each image subscription copies the 900 KiB frame out of shared memory
 Subscriptions made through the bus are wired by :meth:`IntraProcessBus.connect`, once the container has
 built all its nodes (so the order in which nodes are built does not decide what is in-process). A
 subscription to a topic no node of the container publishes becomes an ordinary DDS subscription.
-Everything runs on the container's one executor thread, so the callbacks need no locks.
+Everything runs on the container's one executor thread, so the callbacks need no locks. A callback
+that raises is logged by its node and the message still reaches the others: one node's failure does
+not take down the rest of the container.
 """
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
@@ -87,8 +90,9 @@ class IntraProcessBus:
         served: dict[str, str] = {}
         shared_images: dict[str, list[Callback]] = {}
         for wanted in self._wanted:
+            callback = _isolated(wanted.node, wanted.topic, wanted.callback)
             if wanted.topic in self._local:
-                self._local[wanted.topic].append(wanted.callback)
+                self._local[wanted.topic].append(callback)
                 served[wanted.topic] = "in-process"
             elif wanted.image:
                 receivers = shared_images.get(wanted.topic)
@@ -96,7 +100,7 @@ class IntraProcessBus:
                     receivers = shared_images[wanted.topic] = []
                     create_image_subscription(wanted.node, wanted.topic, _fan_out(receivers), wanted.qos,
                                               callback_group=wanted.callback_group)
-                receivers.append(wanted.callback)
+                receivers.append(callback)
                 served[wanted.topic] = f"DDS, one reader for {len(receivers)} node(s)"
             else:
                 wanted.node.create_subscription(wanted.msg_type, wanted.topic, wanted.callback, wanted.qos,
@@ -108,6 +112,18 @@ class IntraProcessBus:
     def _check_open(self) -> None:
         if self.connected:
             raise RuntimeError("the intra-process bus is already connected: create the nodes before connect()")
+
+
+def _isolated(node: Node, topic: str, callback: Callback) -> Callback:
+    """``callback`` with its exceptions logged by ``node`` (throttled) instead of raised into the container."""
+    def receive(msg: Any) -> None:
+        try:
+            callback(msg)
+        except Exception as exc:
+            node.get_logger().error(f"callback for {topic} failed, message skipped: {exc!r}\n"
+                                    + traceback.format_exc(limit=-3), throttle_duration_sec=5.0)
+
+    return receive
 
 
 def _fan_out(receivers: list[Callback]) -> Callback:
