@@ -1,8 +1,8 @@
 """``make demo``: the main job end to end on a generated reaching episode, over real DDS.
 
 A fingertip approaches a cube, pauses and retreats (640x480 RGB-D with sensor noise). The episode
-is played at 30 Hz on RealSense topic names; the tracker, reward and spatial_qa nodes run as their
-own processes exactly as ``reward.launch.py`` starts them; the demo records every SpatialReward,
+is played at 30 Hz on RealSense topic names; the tracker, reward and spatial_qa nodes run in the
+processes ``reward.launch.py`` starts (tracker + reward in one container, spatial_qa alone); the demo records every SpatialReward,
 asks spatial questions through ``/rgpt/spatial_query``, prints a table and writes a PNG plot.
 """
 
@@ -52,7 +52,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     first = frames[0]
     regions = ";".join(f"{name}:{','.join(str(int(v)) for v in first.boxes[name])}" for name in ("fingertip", "cube"))
     plans = reward_nodes({"regions": regions, "pair": "fingertip,cube"})
-    print(f"starting {[p.name for p in plans]} (logs in {out}/)")
+    print(f"starting {[p.label for p in plans]} (logs in {out}/)")
     with LiveSession(plans, log_dir=str(out)) as session:
         player = session.player([PlayerFrame(f.rgb, f.depth, f.camera) for f in frames], args.rate)
         session.wait_ready(player)
