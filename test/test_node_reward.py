@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import time
 import uuid
 
@@ -62,86 +63,147 @@ def test_reward_follows_the_fingertip_through_tracker_and_reward_nodes(tmp_path,
     assert answer.success and answer.unit == "m", answer.message
 
 
-def test_reward_node_survives_bad_input(ros_context):
-    from sensor_msgs.msg import CameraInfo, Image, RegionOfInterest
-    from std_msgs.msg import Header
+class _Camera:
+    """Publishes single RGB-D frames (fresh stamps) to a reward node under test and waits for their rewards."""
 
-    from rgpt_ros.geometry.camera import CameraIntrinsics
-    from rgpt_ros.msg import Region, RegionArray, SpatialReward
-    from rgpt_ros.ros.conversions import ns_to_stamp, numpy_to_image_msg, stamp_to_ns
-    from rgpt_ros.ros.episode_player import camera_info_msg
-    from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
+    def __init__(self, node, executor, prefix: str, frame, with_regions: bool) -> None:
+        from sensor_msgs.msg import CameraInfo, Image
+
+        from rgpt_ros.msg import RegionArray, SpatialReward
+        from rgpt_ros.ros.conversions import stamp_to_ns
+        from rgpt_ros.ros.qos import RELIABLE_OUTPUT_QOS, SENSOR_QOS
+
+        topics = topics_for(prefix)
+        self.node, self.executor, self.frame = node, executor, frame
+        self.received: dict[int, SpatialReward] = {}
+        node.create_subscription(SpatialReward, f"{prefix}/reward",
+                                 lambda m: self.received.__setitem__(stamp_to_ns(m.header.stamp), m),
+                                 RELIABLE_OUTPUT_QOS)
+        self.rgb_pub = node.create_publisher(Image, topics["rgb_topic"], SENSOR_QOS)
+        self.depth_pub = node.create_publisher(Image, topics["depth_topic"], SENSOR_QOS)
+        self.info_pub = node.create_publisher(CameraInfo, topics["info_topic"], SENSOR_QOS)
+        self.regions_pub = (node.create_publisher(RegionArray, f"{prefix}/regions", RELIABLE_OUTPUT_QOS)
+                            if with_regions else None)
+        self.good_regions = [self.region(k, frame.boxes[k]) for k in ("fingertip", "cube")]
+        self.depth_mm = np.nan_to_num(frame.depth * 1000.0).astype(np.uint16)
+        self.stamp = time.time_ns()
+        assert spin_until(executor, lambda: self.rgb_pub.get_subscription_count() >= 1 and
+                          node.count_publishers(f"{prefix}/reward") >= 1, 30.0)
+        time.sleep(0.5)
+
+    @staticmethod
+    def region(region_id, box):
+        from sensor_msgs.msg import RegionOfInterest
+
+        from rgpt_ros.msg import Region
+
+        x1, y1, x2, y2 = (int(v) for v in box)
+        return Region(id=region_id, tracked=True, box=RegionOfInterest(x_offset=x1, y_offset=y1, width=x2 - x1,
+                                                                        height=y2 - y1))
+
+    def send(self, rgb=None, depth=None, regions=None, info=True, timeout=3.0, attempts=3):
+        """Publish one frame (fresh stamp) and return its reward; best-effort images may be lost, so retry."""
+        from std_msgs.msg import Header
+
+        from rgpt_ros.msg import RegionArray
+        from rgpt_ros.ros.conversions import ns_to_stamp, numpy_to_image_msg
+        from rgpt_ros.ros.episode_player import camera_info_msg
+
+        for _ in range(attempts):
+            self.stamp += 33_000_000
+            header = Header(stamp=ns_to_stamp(self.stamp), frame_id="cam")
+            if info:
+                self.info_pub.publish(camera_info_msg(self.frame.camera, header))
+            depth_msg = depth if depth is not None else numpy_to_image_msg(self.depth_mm, "16UC1")
+            depth_msg.header = header
+            self.depth_pub.publish(depth_msg)
+            if self.regions_pub is not None:
+                self.regions_pub.publish(RegionArray(header=header,
+                                                     regions=self.good_regions if regions is None else regions))
+            rgb_msg = rgb if rgb is not None else numpy_to_image_msg(self.frame.rgb, "rgb8")
+            rgb_msg.header = header
+            self.rgb_pub.publish(rgb_msg)
+            key = self.stamp
+            if spin_until(self.executor, lambda: key in self.received, timeout):
+                return self.received[key]
+        return None
+
+    def first_valid(self):
+        """Camera_info, frames and regions may need a few rounds to match after discovery."""
+        reward = None
+        for _ in range(7):
+            reward = self.send()
+            if reward is not None and reward.valid:
+                break
+        return reward
+
+    def bad_camera_input_is_reported(self) -> None:
+        """Frames the camera side gets wrong each come back as an invalid reward with the reason."""
+        from sensor_msgs.msg import Image
+
+        from rgpt_ros.ros.conversions import numpy_to_image_msg
+
+        zero = self.send(depth=numpy_to_image_msg(np.zeros_like(self.depth_mm), "16UC1"))
+        assert zero is not None and not zero.valid and math.isnan(zero.distance) and zero.status
+        nan = self.send(depth=numpy_to_image_msg(np.full(self.depth_mm.shape, np.nan, np.float32), "32FC1"))
+        assert nan is not None and not nan.valid and nan.status
+        weird = Image(height=240, width=320, encoding="weird9", step=320, data=bytes(240 * 320))
+        bad_encoding = self.send(rgb=weird)
+        assert bad_encoding is not None and not bad_encoding.valid and "weird9" in bad_encoding.status
+        small = self.send(depth=numpy_to_image_msg(self.depth_mm[:120, :160].copy(), "16UC1"))
+        assert small is not None and not small.valid and "depth" in small.status
+
+
+def test_reward_node_survives_bad_input(ros_context):
     from rgpt_ros.synthetic.episodes import make_episode
 
     frame = make_episode("straight", n_frames=2, seed=4, width=320, height=240)[1]
     prefix = f"/bad_{uuid.uuid4().hex[:8]}"
-    topics = topics_for(prefix)
     proc = node_process("reward", prefix, reward_topic=f"{prefix}/reward", pair=["fingertip", "cube"])
     with running(proc), observer(ros_context, "bad_input_test") as (node, executor):
-        received: dict[int, SpatialReward] = {}
-        node.create_subscription(SpatialReward, f"{prefix}/reward",
-                                 lambda m: received.__setitem__(stamp_to_ns(m.header.stamp), m), RELIABLE_OUTPUT_QOS)
-        rgb_pub = node.create_publisher(Image, topics["rgb_topic"], SENSOR_QOS)
-        depth_pub = node.create_publisher(Image, topics["depth_topic"], SENSOR_QOS)
-        info_pub = node.create_publisher(CameraInfo, topics["info_topic"], SENSOR_QOS)
-        regions_pub = node.create_publisher(RegionArray, f"{prefix}/regions", RELIABLE_OUTPUT_QOS)
-        stamp = [time.time_ns()]
-
-        def region(region_id, box):
-            x1, y1, x2, y2 = (int(v) for v in box)
-            return Region(id=region_id, tracked=True, box=RegionOfInterest(x_offset=x1, y_offset=y1, width=x2 - x1,
-                                                                            height=y2 - y1))
-
-        good_regions = [region(k, frame.boxes[k]) for k in ("fingertip", "cube")]
-        depth_mm = np.nan_to_num(frame.depth * 1000.0).astype(np.uint16)
-
-        def send(rgb=None, depth=None, regions=None, info=True, timeout=3.0, attempts=3):
-            """Publish one frame (fresh stamp) and return its reward; best-effort images may be lost, so retry."""
-            for _ in range(attempts):
-                stamp[0] += 33_000_000
-                header = Header(stamp=ns_to_stamp(stamp[0]), frame_id="cam")
-                if info:
-                    info_pub.publish(camera_info_msg(frame.camera, header))
-                depth_msg = depth if depth is not None else numpy_to_image_msg(depth_mm, "16UC1")
-                depth_msg.header = header
-                depth_pub.publish(depth_msg)
-                regions_pub.publish(RegionArray(header=header, regions=good_regions if regions is None else regions))
-                rgb_msg = rgb if rgb is not None else numpy_to_image_msg(frame.rgb, "rgb8")
-                rgb_msg.header = header
-                rgb_pub.publish(rgb_msg)
-                key = stamp[0]
-                if spin_until(executor, lambda: key in received, timeout):
-                    return received[key]
-            return None
-
-        assert spin_until(executor, lambda: rgb_pub.get_subscription_count() >= 1 and
-                          node.count_publishers(f"{prefix}/reward") >= 1, 30.0)
-        time.sleep(0.5)
-        assert send(info=False, timeout=1.0) is None, "no reward without camera_info"
-        first = None
-        for _ in range(7):  # camera_info, frames and regions may need a few rounds to match after discovery
-            first = send()
-            if first is not None and first.valid:
-                break
+        camera = _Camera(node, executor, prefix, frame, with_regions=True)
+        assert camera.send(info=False, timeout=1.0) is None, "no reward without camera_info"
+        first = camera.first_valid()
         assert first is not None and first.valid, first
         assert abs(first.distance - frame.distance) < 0.02
-
-        zero = send(depth=numpy_to_image_msg(np.zeros_like(depth_mm), "16UC1"))
-        assert zero is not None and not zero.valid and math.isnan(zero.distance) and zero.status
-        nan_depth = np.full(depth_mm.shape, np.nan, np.float32)
-        nan = send(depth=numpy_to_image_msg(nan_depth, "32FC1"))
-        assert nan is not None and not nan.valid and nan.status
-        weird = Image(height=240, width=320, encoding="weird9", step=320, data=bytes(240 * 320))
-        bad_encoding = send(rgb=weird)
-        assert bad_encoding is not None and not bad_encoding.valid and "weird9" in bad_encoding.status
-        small = send(depth=numpy_to_image_msg(depth_mm[:120, :160].copy(), "16UC1"))
-        assert small is not None and not small.valid and "depth" in small.status
-        missing = send(regions=[good_regions[0]])
+        camera.bad_camera_input_is_reported()
+        good = camera.good_regions
+        missing = camera.send(regions=[good[0]])
         assert missing is not None and not missing.valid and "cube" in missing.status
-        outside = send(regions=[good_regions[0], region("cube", (1000, 1000, 1010, 1010))])
+        outside = camera.send(regions=[good[0], camera.region("cube", (1000, 1000, 1010, 1010))])
         assert outside is not None and not outside.valid and "cube" in outside.status
-        empty = send(regions=[good_regions[0], region("cube", (40, 40, 40, 40))])
+        empty = camera.send(regions=[good[0], camera.region("cube", (40, 40, 40, 40))])
         assert empty is not None and not empty.valid and "cube" in empty.status
-        again = send()
+        again = camera.send()
         assert again is not None and again.valid, "the node keeps working after bad input"
+        assert proc.poll() is None
+
+
+def test_container_survives_bad_camera_input(ros_context):
+    """The default launch: tracker + reward in one process; bad images reach both nodes."""
+    from rgpt_ros.ros.conversions import numpy_to_image_msg
+    from rgpt_ros.ros.launch_plan import NodePlan, container_plan, node_command
+    from rgpt_ros.synthetic.episodes import make_episode
+    from ros_helpers import start_process
+
+    frame = make_episode("straight", n_frames=2, seed=4, width=320, height=240)[1]
+    prefix = f"/cbad_{uuid.uuid4().hex[:8]}"
+    topics = topics_for(prefix)
+    common = {"rgb_topic": topics["rgb_topic"], "regions_topic": f"{prefix}/regions"}
+    regions = [f"{k}:{','.join(str(int(v)) for v in frame.boxes[k])}" for k in ("fingertip", "cube")]
+    plan = container_plan([
+        NodePlan("reward", "rgpt_reward", dict(common, depth_topic=topics["depth_topic"],
+                                               camera_info_topic=topics["info_topic"], reward_topic=f"{prefix}/reward",
+                                               pair=["fingertip", "cube"])),
+        NodePlan("tracker", "rgpt_tracker", dict(common, regions=regions))])
+    proc = start_process(node_command(plan, sys.executable)[1:])
+    with running(proc), observer(ros_context, "container_bad_input_test") as (node, executor):
+        camera = _Camera(node, executor, prefix, frame, with_regions=False)
+        first = camera.first_valid()
+        assert first is not None and first.valid and abs(first.distance - frame.distance) < 0.02, first
+        camera.bad_camera_input_is_reported()
+        resized = camera.send(rgb=numpy_to_image_msg(frame.rgb[:120, :160].copy(), "rgb8"))
+        assert resized is not None and not resized.valid, "a colour image of another size is reported, not dropped"
+        again = camera.send()
+        assert again is not None and again.valid, "both nodes keep working after bad input"
         assert proc.poll() is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -89,3 +90,30 @@ def test_tracker_follows_regions_and_accepts_new_ones(ros_context):
         assert spin_until(executor, lambda: len(received) >= 2, 20.0)
         assert [r.id for r in received[-1].regions] == ["target"]
         assert received[-1].regions[0].tracked
+
+        # An image that cannot be tracked still gets its RegionArray, with the regions not tracked in it.
+        from sensor_msgs.msg import Image
+        from std_msgs.msg import Header
+
+        from rgpt_ros.ros.conversions import ns_to_stamp, numpy_to_image_msg
+        from rgpt_ros.ros.qos import SENSOR_QOS
+
+        image_pub = node.create_publisher(Image, topics["rgb_topic"], SENSOR_QOS)
+
+        def answer_to(msg, stamp_ns):
+            msg.header = Header(stamp=ns_to_stamp(stamp_ns), frame_id="cam")
+            for _ in range(5):  # best-effort images: re-send until answered
+                image_pub.publish(msg)
+                if spin_until(executor, lambda: any(stamp(m) == stamp_ns for m in received), 1.0):
+                    return next(m for m in received if stamp(m) == stamp_ns)
+            return None
+
+        base = time.time_ns()
+        weird = answer_to(Image(height=240, width=320, encoding="weird9", step=320, data=bytes(240 * 320)), base)
+        assert weird is not None and [(r.id, r.tracked) for r in weird.regions] == [("target", False)]
+        box = weird.regions[0].box
+        assert box.width > 0 and box.x_offset + box.width <= 320, "the last known box, clipped to the image"
+        resized = answer_to(numpy_to_image_msg(last.rgb[:120, :160].copy(), "rgb8"), base + 1)
+        assert resized is not None and not resized.regions[0].tracked
+        good = answer_to(numpy_to_image_msg(last.rgb, "rgb8"), base + 2)
+        assert good is not None and good.regions[0].tracked, "tracking goes on after images it could not use"

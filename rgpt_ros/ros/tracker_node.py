@@ -2,12 +2,14 @@
 
 Regions start from the ``regions`` parameter ('id:x1,y1,x2,y2' boxes on the first image) or the
 ``~/set_regions`` service; every image yields one RegionArray with that image's header, lost
-regions included with ``tracked=false``. In a container (``bus``), a reward node of the same process
+regions included with ``tracked=false`` (all of them for an image that cannot be tracked: an
+unreadable encoding, a changed size). In a container (``bus``), a reward node of the same process
 gets the RegionArray in-process before it goes out over DDS.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Optional
 
 import numpy as np
@@ -48,6 +50,7 @@ class TrackerNode(Node):
         self.get_logger().info(f"tracking on {self.params['rgb_topic']}; waiting for {waiting}")
 
     def _on_image(self, msg: Any) -> None:
+        header = header_msg(msg.header)
         try:
             rgb = image_msg_to_rgb(msg)
             if self._pending is not None:
@@ -62,16 +65,23 @@ class TrackerNode(Node):
             else:
                 tracked = self.tracker.update(rgb)
         except (ValueError, RegionError) as exc:
-            self.get_logger().warning(f"image skipped: {exc}", throttle_duration_sec=2.0)
+            # Still one RegionArray for this image: its regions are not tracked in it (consumers such as the
+            # reward node then publish this frame as invalid instead of never hearing of it).
+            self.get_logger().warning(f"image not tracked: {exc}", throttle_duration_sec=2.0)
+            self._publish(header, [replace(r, tracked=False, score=0.0) for r in self.tracker.regions()], None)
             return
         self._last_rgb = rgb
-        h, w = rgb.shape[:2]
-        header = header_msg(msg.header)
-        out = RegionArray(header=header,
-                          regions=[region_to_msg(r, h, w, with_mask=self.params["publish_masks"]) for r in tracked])
-        self.publisher.publish(out)
-        if self.debug_publisher is not None:
-            self.debug_publisher.publish(numpy_to_image_msg(draw_regions(rgb, tracked), "rgb8", header))
+        self._publish(header, tracked, rgb)
+
+    def _publish(self, header: Any, regions: list[Region], rgb: Optional[np.ndarray]) -> None:
+        """RegionArray for one image (boxes clipped to the last tracked image without ``rgb``; masks only with it)
+        and the debug image."""
+        shape = rgb.shape if rgb is not None else (self._last_rgb.shape if self._last_rgb is not None else (0, 0))
+        masks = self.params["publish_masks"] and rgb is not None
+        self.publisher.publish(RegionArray(header=header, regions=[region_to_msg(r, shape[0], shape[1], with_mask=masks)
+                                                                   for r in regions]))
+        if self.debug_publisher is not None and rgb is not None:
+            self.debug_publisher.publish(numpy_to_image_msg(draw_regions(rgb, regions), "rgb8", header))
 
     def _on_set_regions(self, request: SetRegions.Request, response: SetRegions.Response) -> SetRegions.Response:
         try:
