@@ -189,10 +189,11 @@ def soak(args: argparse.Namespace, frames: list, separate: bool) -> dict[str, fl
         half = int(np.searchsorted(memory_s, memory_s[-1] / 2))  # a plateau after a step shows here, not in the slope
         for i, plan in enumerate(plans):
             series = memory_mb[:, i]
+            heap = anon_mb[warm, i]
             print(f"| {plan.label} RSS start / after warm-up / end / max | {series[0]:.0f} / {series[warm][0]:.0f} / "
                   f"{series[-1]:.0f} / {series.max():.0f} MB (slope after warm-up {slope(series):+.2f} MB/min, "
                   f"of which heap {slope(anon_mb[:, i]):+.2f}; change over the second half "
-                  f"{series[-1] - series[half]:+.1f} MB) |")
+                  f"{series[-1] - series[half]:+.1f} MB; heap after warm-up {heap.min():.0f}-{heap.max():.0f} MB) |")
     cpu = ", ".join(f"{plan.label} {pct:.0f} %" for plan, pct in zip(plans, cpu_pct))
     print(f"| CPU while playing (100 % = one core) | {cpu}, this process (camera + observer) {cpu_pct[-1]:.0f} % |")
     print(f"\nlatency over time: {log_dir / f'{name}.png'}")

@@ -137,3 +137,14 @@ def test_container_refuses_bad_node_lists(names, capsys):
 
     assert run_nodes(names, ["container"]) == 2
     assert "give distinct names" in capsys.readouterr().err
+
+
+def test_container_refuses_nodes_that_cannot_share_it(capsys):
+    from ros_helpers import require_ros
+
+    from rgpt_ros.ros.launcher import run_nodes
+
+    require_ros()
+    assert run_nodes(["tracker", "spatial_qa"], ["container"]) == 2
+    err = capsys.readouterr().err
+    assert "['spatial_qa'] cannot share a container" in err and "['reward', 'tracker']" in err

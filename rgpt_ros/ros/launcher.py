@@ -6,6 +6,7 @@ import ctypes
 import functools
 import gc
 import importlib
+import inspect
 import os
 import sys
 import threading
@@ -137,6 +138,12 @@ def run_nodes(names: Sequence[str], argv: Sequence[str]) -> int:
     from rgpt_ros.ros.intra_process import IntraProcessBus
     from rgpt_ros.ros.parameters import ParameterError
 
+    alone = [name for name, cls in zip(names, node_classes) if "bus" not in inspect.signature(cls).parameters]
+    if len(names) > 1 and alone:
+        composable = sorted(n for n in NODES if "bus" in inspect.signature(_node_class(n)).parameters)
+        print(f"[rgpt_ros.{label}] {alone} cannot share a container (nodes that can: {composable}); "
+              "run them as processes of their own", file=sys.stderr)
+        return 2
     rclpy.init(args=list(argv))
     nodes = []
     try:
