@@ -245,7 +245,7 @@ def plot_latency(path: Path, sent_ns: np.ndarray, latency_ms: np.ndarray, query_
                          label=f"{name} ({memory_mb[0, i]:.0f} MB at start)")
         rss.plot(memory_s, anon_mb[:, i] - anon_mb[0, i], "--", color=line.get_color(), label=f"{name} heap")
     rss.set(xlabel="time (s)", ylabel="RSS change (MB)")
-    rss.legend(loc="upper left", fontsize=8)
+    rss.legend(loc="center right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
