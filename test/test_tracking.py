@@ -80,13 +80,13 @@ def test_template_only_mode_also_tracks():
 
 def test_small_median_and_colour_signature_match_numpy():
     from rgpt_ros.tracking.appearance import chromaticity
-    from rgpt_ros.tracking.flow import _median
+    from rgpt_ros.geometry.stats import median  # what median_flow uses
 
     rng = np.random.default_rng(0)
     for n in (1, 2, 7, 40):
         values = rng.normal(size=(n, 2)).astype(np.float32)
-        assert np.array_equal(_median(values), np.median(values, axis=0))
-        assert _median(values[:, 0]) == np.median(values[:, 0])
+        assert np.array_equal(median(values), np.median(values, axis=0))
+        assert median(values[:, 0]) == np.median(values[:, 0])
     rgb = rng.integers(0, 256, size=(60, 80, 3), dtype=np.uint8)
     box = (10.0, 5.0, 50.0, 45.0)
     core = rgb[15:35, 20:40].reshape(-1, 3).astype(np.float64).mean(axis=0)  # the box's centre half

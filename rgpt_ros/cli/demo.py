@@ -2,8 +2,9 @@
 
 A fingertip approaches a cube, pauses and retreats (640x480 RGB-D with sensor noise). The episode
 is played at 30 Hz on RealSense topic names; the tracker, reward and spatial_qa nodes run in the
-processes ``reward.launch.py`` starts (tracker + reward in one container, spatial_qa alone); the demo records every SpatialReward,
-asks spatial questions through ``/rgpt/spatial_query``, prints a table and writes a PNG plot.
+processes ``reward.launch.py`` starts (tracker + reward in one container, spatial_qa alone); the demo
+records every SpatialReward, asks spatial questions through ``/rgpt/spatial_query``, prints a table
+and writes a PNG plot.
 """
 
 from __future__ import annotations

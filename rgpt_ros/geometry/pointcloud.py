@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Optional
+
 import cv2
 import numpy as np
 from scipy.sparse import coo_matrix

@@ -18,8 +18,8 @@ from rclpy.node import Node
 from sensor_msgs.msg import Image
 
 from rgpt_ros.accel.parts import torch_dtype
-from rgpt_ros.imaging import image_msg_to_rgb, numpy_to_image_fields
-from rgpt_ros.ros.conversions import header_msg
+from rgpt_ros.imaging import image_msg_to_rgb
+from rgpt_ros.ros.conversions import numpy_to_image_msg
 from rgpt_ros.ros.image_subscription import create_image_subscription
 from rgpt_ros.ros.node_base import declare_and_validate
 from rgpt_ros.ros.parameters import ParameterError, params_of
@@ -49,9 +49,7 @@ def resolve_dtype(name: str, device: torch.device) -> torch.dtype:
 
 def depth_image_msg(depth: np.ndarray, header: Any) -> Image:
     """(H, W) float32 -> ``32FC1`` Image carrying ``header``."""
-    msg = Image(**numpy_to_image_fields(np.ascontiguousarray(depth, dtype=np.float32), "32FC1", as_bytes=True))
-    msg.header = header_msg(header)
-    return msg
+    return numpy_to_image_msg(np.ascontiguousarray(depth, dtype=np.float32), "32FC1", header)
 
 
 class DepthNode(Node):

@@ -103,7 +103,7 @@ class IntraProcessBus:
                 receivers.append(callback)
                 served[wanted.topic] = f"DDS, one reader for {len(receivers)} node(s)"
             else:
-                wanted.node.create_subscription(wanted.msg_type, wanted.topic, wanted.callback, wanted.qos,
+                wanted.node.create_subscription(wanted.msg_type, wanted.topic, callback, wanted.qos,
                                                 callback_group=wanted.callback_group)
                 served[wanted.topic] = "DDS"
         self._wanted.clear()

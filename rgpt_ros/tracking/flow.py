@@ -9,6 +9,8 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
+from rgpt_ros.geometry.stats import median
+
 LK_WINDOW = (15, 15)
 LK_LEVELS = 3
 _LK_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 20, 0.03)
@@ -21,13 +23,6 @@ class FlowEstimate:
     shift: np.ndarray
     scale: float
     inliers: int
-
-
-def _median(values: np.ndarray) -> np.ndarray:
-    """``np.median(values, axis=0)`` for a few dozen values, without its per-call overhead."""
-    ordered = np.sort(values, axis=0)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else 0.5 * (ordered[mid - 1] + ordered[mid])
 
 
 @functools.lru_cache(maxsize=32)
@@ -69,14 +64,14 @@ def median_flow(prev_gray: np.ndarray, gray: np.ndarray, box: Sequence[float], r
     fb = np.linalg.norm(p0 - p0b, axis=1)
     good = (st1.ravel() == 1) & (st2.ravel() == 1) & (fb < fb_threshold)
     if good.sum() >= min_points:
-        good &= fb <= _median(fb[good])  # keep the better half, as median flow does
+        good &= fb <= median(fb[good])  # keep the better half, as median flow does
     if good.sum() < min_points // 2 + 1:
         return None
     a, b = p0[good], p1[good]
-    shift = _median(b - a)
+    shift = median(b - a)
     i, j = _pairs(min(len(a), 20))  # scale from at most 190 point pairs
     d0 = np.linalg.norm(a[i] - a[j], axis=1)
     d1 = np.linalg.norm(b[i] - b[j], axis=1)
     ok = d0 > 2.0
-    scale = float(_median(d1[ok] / d0[ok])) if ok.any() else 1.0
+    scale = float(median(d1[ok] / d0[ok])) if ok.any() else 1.0
     return FlowEstimate(shift.astype(np.float64), scale, int(good.sum()))
